@@ -1,0 +1,12 @@
+"""The built-in backendlint rule pack.
+
+Registered through the ``backendlint.rules`` entry-point group like any third-party
+pack; its rules import only :mod:`backendlint.api` (plus libcst, sqlglot and the
+standard library).
+"""
+
+from backendlint_rules.silent_except import SilentExcept
+
+RULES = [
+    SilentExcept,
+]

@@ -1,0 +1,233 @@
+"""The command line: ``backendlint check|rules|rule|docs``.
+
+Exit codes: 0 nothing at or above ``fail-on``; 1 findings; 2 usage, configuration
+or internal error (one line on stderr, never a traceback unless ``--debug``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+import click
+
+from backendlint import __version__
+from backendlint.config import ConfigError, Settings, load
+from backendlint.discovery import discover
+from backendlint.docs import page_filename, render_index, render_markdown
+from backendlint.engine.lint import Job
+from backendlint.engine.runner import run
+from backendlint.registry import Registry, RegistryError, default_registry
+from backendlint.reporters import FORMATS, ReportOptions, reporters
+from backendlint.types import RunResult
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UserError(click.ClickException):
+    """A problem the user can fix; printed as one line, exit 2."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"backendlint: error: {self.format_message()}", err=True)
+
+
+def _split(values: Sequence[str]) -> List[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _color_wanted(no_color: bool, output: Optional[str]) -> bool:
+    if no_color or output or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _guard(debug: bool, action: Callable[[], int]) -> int:
+    try:
+        return action()
+    except (ConfigError, RegistryError) as exc:
+        raise UserError(str(exc)) from None
+    except click.ClickException:
+        raise
+    except KeyboardInterrupt:
+        click.echo("backendlint: interrupted", err=True)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        raise UserError(
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        ) from None
+
+
+def _registry() -> Registry:
+    return default_registry()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="backendlint")
+def main() -> None:
+    """A static-analysis linter for Python backends."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated; replaces the config).")
+@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the config.")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Read settings from FILE.")
+@click.option("--fail-on", type=click.Choice(["info", "low", "medium", "high"]), help="Lowest severity that fails the run.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--no-color", is_flag=True, help="Plain text output.")
+@click.option("--report-unused-ignores", is_flag=True, help="Report suppression comments that suppress nothing (BL002).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal and rule errors.")
+def check(
+    paths: Tuple[Path, ...],
+    select: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    fmt: str,
+    output: Optional[Path],
+    config_file: Optional[Path],
+    fail_on: Optional[str],
+    exit_zero: bool,
+    no_color: bool,
+    report_unused_ignores: bool,
+    debug: bool,
+) -> None:
+    """Lint PATHS (default: the current directory)."""
+
+    def action() -> int:
+        targets = list(paths) or [Path(".")]
+        registry = _registry()
+        settings = load(
+            registry,
+            config_file=config_file,
+            start=targets[0],
+            overrides={
+                "select": _split(select),
+                "extend_select": _split(extend_select),
+                "ignore": _split(ignore),
+                "fail_on": fail_on,
+                "report_unused_ignores": report_unused_ignores,
+            },
+        )
+        result = lint_paths(targets, settings, registry, debug=debug)
+        options = ReportOptions(color=_color_wanted(no_color, str(output) if output else None), width=_width())
+        text = reporters()[fmt](result, options)
+        _write(text, output, options.color)
+        if exit_zero:
+            return EXIT_CLEAN
+        failing = [f for f in result.findings if f.severity >= settings.fail_on]
+        return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+    sys.exit(_guard(debug, action))
+
+
+def lint_paths(targets: Sequence[Path], settings: Settings, registry: Registry, debug: bool = False) -> RunResult:
+    """Discover and lint; the programmatic entry point the CLI uses."""
+    files, problems = discover(targets, settings)
+    selected = [r for r in registry.rules() if settings.is_enabled(r.meta.code)]
+    job = Job(
+        settings=settings,
+        rules=tuple(r.cls for r in selected),
+        names=tuple((k, r.meta.code) for r in registry.rules() for k in (r.meta.name, *r.meta.aliases)),
+        debug=debug,
+    )
+    metas = [m for m in registry.metas() if settings.is_enabled(m.code)]
+    return run(files, job, metas, problems)
+
+
+def _width() -> int:
+    try:
+        return int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
+    except (ValueError, OSError):
+        return 100
+
+
+def _write(text: str, output: Optional[Path], color: bool = False) -> None:
+    if output is None:
+        click.echo(text, nl=False, color=color)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@main.command("rules")
+def rules_command() -> None:
+    """List every rule."""
+
+    def action() -> int:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(show_lines=False, box=None, pad_edge=False)
+        for column in ("Code", "Name", "Severity", "Summary"):
+            table.add_column(column)
+        for meta in _registry().metas():
+            table.add_row(meta.code, meta.name, meta.severity.label, meta.summary)
+        Console(no_color=not _color_wanted(False, None), width=_width()).print(table)
+        return EXIT_CLEAN
+
+    sys.exit(_guard(False, action))
+
+
+@main.command("rule")
+@click.argument("code")
+def rule_command(code: str) -> None:
+    """Show the documentation of rule CODE (a code or a name)."""
+
+    def action() -> int:
+        meta = _registry().meta(code)
+        if meta is None:
+            raise UserError(f"unknown rule {code!r} (see 'backendlint rules')")
+        click.echo(render_markdown(meta), nl=False)
+        return EXIT_CLEAN
+
+    sys.exit(_guard(False, action))
+
+
+@main.command("docs")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/rules"))
+@click.option("--check", "check_only", is_flag=True, help="Fail when a page is missing or stale instead of writing.")
+def docs_command(directory: Path, check_only: bool) -> None:
+    """Write one Markdown page per rule (generated from the rule docstrings) into DIRECTORY."""
+
+    def action() -> int:
+        pages = generated_pages(_registry())
+        stale = []
+        for name, text in pages.items():
+            target = directory / name
+            current = target.read_text(encoding="utf-8") if target.is_file() else None
+            if current != text:
+                stale.append(name)
+                if not check_only:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(text, encoding="utf-8")
+        if check_only and stale:
+            click.echo(f"stale or missing rule pages: {', '.join(sorted(stale))}", err=True)
+            return EXIT_FINDINGS
+        return EXIT_CLEAN
+
+    sys.exit(_guard(False, action))
+
+
+def generated_pages(registry: Registry) -> dict:
+    """File name -> text of every generated rule page and the index."""
+    metas = [m for m in registry.metas() if m.origin == "backendlint"]
+    pages = {page_filename(m): render_markdown(m) for m in metas}
+    pages["README.md"] = render_index(metas)
+    return pages

@@ -1,0 +1,71 @@
+"""Diagnostics the engine itself emits (BL0xx). Rules never use these codes."""
+
+from __future__ import annotations
+
+from backendlint.types import Confidence, RuleMeta, Severity
+
+PARSE_ERROR = RuleMeta(
+    code="BL001",
+    name="parse-error",
+    summary="A file could not be read, decoded or parsed, so no rule checked it.",
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    tags=("engine",),
+    languages=("python", "sql"),
+    doc=(
+        "A file could not be read, decoded or parsed, so no rule checked it.\n\n"
+        "## What it does\nReports a file that backendlint could not analyse: a syntax error, "
+        "an undecodable byte sequence, a file too deeply nested to analyse, or one that could "
+        "not be read.\n\n"
+        "## Why is this bad\nNothing in the file was checked; a syntax error is usually a bug "
+        "of its own.\n\n"
+        "## Example\n```python\ndef broken(:\n    pass\n```\n\n"
+        "## Use instead\nFix the syntax, or exclude generated and vendored files with "
+        "`extend-exclude`.\n\n"
+        "## Options\nNone.\n\n"
+        "## References\n- Python language reference, lexical analysis."
+    ),
+)
+
+UNUSED_SUPPRESSION = RuleMeta(
+    code="BL002",
+    name="unused-suppression",
+    summary="A suppression comment suppresses no finding.",
+    severity=Severity.LOW,
+    confidence=Confidence.HIGH,
+    tags=("engine",),
+    languages=("python", "sql"),
+    doc=(
+        "A suppression comment suppresses no finding.\n\n"
+        "## What it does\nWith `--report-unused-ignores`, reports `# backendlint: ignore[...]` and "
+        "`# noqa: BL...` comments that matched no finding.\n\n"
+        "## Why is this bad\nStale suppressions hide future findings on that line.\n\n"
+        "## Example\n```python\nx = 1  # backendlint: ignore[BL401]\n```\n\n"
+        "## Use instead\nDelete the comment.\n\n"
+        "## Options\nNone.\n\n"
+        "## References\n- squawk's and ruff's unused-ignore reports."
+    ),
+)
+
+INTERNAL_ERROR = RuleMeta(
+    code="BL003",
+    name="internal-error",
+    summary="A rule failed on this file; its other findings and the other rules' findings stand.",
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    tags=("engine",),
+    languages=("python", "sql"),
+    doc=(
+        "A rule failed on this file; its other findings and the other rules' findings stand.\n\n"
+        "## What it does\nReports that a rule raised an exception while checking a file. The "
+        "message names the rule and the place; `--debug` prints the traceback.\n\n"
+        "## Why is this bad\nThat rule could not finish checking the file.\n\n"
+        "## Example\nA third-party rule that raises `KeyError` on an unusual node.\n\n"
+        "## Use instead\nReport the bug with the `--debug` traceback; meanwhile the finding can "
+        "be suppressed or the rule ignored for the file with `per-file-ignores`.\n\n"
+        "## Options\nNone.\n\n"
+        "## References\n- The project's issue tracker."
+    ),
+)
+
+ENGINE_CODES = (PARSE_ERROR, UNUSED_SUPPRESSION, INTERNAL_ERROR)

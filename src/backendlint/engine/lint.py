@@ -1,0 +1,334 @@
+"""Lint one file (Python or SQL) into a :class:`FileResult`. Never raises."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+import pathspec
+
+from backendlint.api import FileInfo, PendingReport, Rule, RuleContext, SqlStatement
+from backendlint.config import Settings
+from backendlint.discovery import SourceFile
+from backendlint.engine.codes import INTERNAL_ERROR, PARSE_ERROR, UNUSED_SUPPRESSION
+from backendlint.engine.python import ParsedFile, RuleFailure, RuleRef, failure_message, run_rules
+from backendlint.engine.source import SourceError, decode_python, decode_sql, looks_binary, read_bytes
+from backendlint.engine.suppress import ALL, Suppressions, python_suppressions, sql_suppressions
+from backendlint.sql.parse import parse_sql, split_statements
+from backendlint.types import FileResult, Finding, RuleMeta, Severity, Span
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to lint files; plain, picklable data."""
+
+    settings: Settings
+    rules: Tuple[Type[Rule], ...]
+    names: Tuple[Tuple[str, str], ...] = ()
+    project: Any = None
+    debug: bool = False
+    _specs: Dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def matches(self, pattern: str, code: str) -> bool:
+        """Whether a suppression/ignore pattern (code, prefix, name, alias) covers ``code``."""
+        mapped = dict(self.names).get(pattern)
+        if mapped is not None:
+            return mapped == code
+        return code.startswith(pattern.upper())
+
+    def spec(self, key: str, lines: Sequence[str]) -> pathspec.PathSpec:
+        found = self._specs.get(key)
+        if found is None:
+            found = pathspec.GitIgnoreSpec.from_lines(list(lines))
+            self._specs[key] = found
+        return found
+
+    def is_test(self, relpath: str) -> bool:
+        return self.spec("tests", self.settings.test_paths).match_file(relpath)
+
+    def ignored_codes(self, relpath: str) -> Tuple[str, ...]:
+        out: List[str] = []
+        for index, (glob, codes) in enumerate(self.settings.per_file_ignores):
+            if self.spec(f"pfi{index}", [glob]).match_file(relpath):
+                out.extend(codes)
+        return tuple(out)
+
+    def rules_for(self, relpath: str, kind: str) -> List[Type[Rule]]:
+        ignored = self.ignored_codes(relpath)
+        return [
+            r
+            for r in self.rules
+            if kind in r.languages
+            and self.settings.is_enabled(r.code)
+            and not any(r.code.startswith(code) for code in ignored)
+        ]
+
+    def code_enabled(self, relpath: str, code: str) -> bool:
+        return self.settings.is_enabled(code) and not any(code.startswith(c) for c in self.ignored_codes(relpath))
+
+
+def _finding(meta: RuleMeta, relpath: str, span: Span, message: str, severity: Optional[Severity] = None) -> Finding:
+    return Finding(
+        code=meta.code,
+        name=meta.name,
+        message=message,
+        severity=severity if severity is not None else meta.severity,
+        confidence=meta.confidence,
+        path=relpath,
+        span=span,
+    )
+
+
+def _start() -> Span:
+    return Span(1, 1, 1, 1)
+
+
+def lint_file(src: SourceFile, job: Job) -> FileResult:
+    """Lint one file; every failure becomes a finding, never an exception."""
+    try:
+        if src.kind == "sql":
+            return _lint_sql(src, job)
+        return _lint_python(src, job)
+    except RecursionError:
+        return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to analyse; file not checked")
+    except Exception as exc:  # an engine bug must not break the user's build
+        return _diagnostic(src, job, INTERNAL_ERROR, _start(), f"internal error while linting this file: {type(exc).__name__}: {exc}")
+
+
+def _diagnostic(src: SourceFile, job: Job, meta: RuleMeta, span: Span, message: str, severity: Optional[Severity] = None) -> FileResult:
+    if not job.code_enabled(src.relpath, meta.code):
+        return FileResult(src.relpath)
+    return FileResult(src.relpath, (_finding(meta, src.relpath, span, message, severity),))
+
+
+def _lint_python(src: SourceFile, job: Job) -> FileResult:
+    try:
+        data = read_bytes(src.path)
+        reason = looks_binary(data)
+        if reason:
+            raise SourceError(reason)
+        decoded = decode_python(data)
+    except SourceError as exc:
+        return _diagnostic(src, job, PARSE_ERROR, Span(exc.line, exc.column, exc.line, exc.column), str(exc))
+    text = decoded.text
+    rules = [r for r in job.rules_for(src.relpath, "python") if not r.requires_text or any(t in text for t in r.requires_text)]
+    suppressions = python_suppressions(text)
+    if not rules:
+        problem = _syntax_problem(text)
+        if problem is not None:
+            return _diagnostic(src, job, PARSE_ERROR, problem[0], problem[1])
+        return _finish(src, job, text, [], suppressions, 0)
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        span, message = _describe_syntax_error(text, exc)
+        return _diagnostic(src, job, PARSE_ERROR, span, message)
+    except RecursionError:
+        return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to parse; file not checked")
+    except Exception as exc:
+        return _diagnostic(src, job, PARSE_ERROR, _start(), f"could not parse: {type(exc).__name__}: {_one_line(str(exc))}")
+    file = FileInfo(src.path, src.relpath, "python", text, job.is_test(src.relpath), job.settings.sql_dialect)
+    try:
+        parsed = run_rules(module, file, rules, job.settings.options_map(), job.project)
+    except RecursionError:
+        return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to analyse; file not checked")
+    findings = _python_findings(src, parsed, job)
+    return _finish(src, job, text, findings, suppressions, 0)
+
+
+def _syntax_problem(text: str) -> Optional[Tuple[Span, str]]:
+    """For a file no rule needs to parse: CPython's fast parser first, and only when it
+    objects, LibCST (which also reads syntax of other Python versions) to confirm."""
+    try:
+        compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        return None
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        pass
+    try:
+        cst.parse_module(text)
+        return None
+    except cst.ParserSyntaxError as exc:
+        return _describe_syntax_error(text, exc)
+    except RecursionError:
+        return _start(), "too deeply nested to parse; file not checked"
+    except Exception as exc:
+        return _start(), f"could not parse: {type(exc).__name__}: {_one_line(str(exc))}"
+
+
+def _describe_syntax_error(text: str, exc: cst.ParserSyntaxError) -> Tuple[Span, str]:
+    """Prefer CPython's own wording and position when it agrees that the code is invalid."""
+    try:
+        compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as err:
+        line = err.lineno or 1
+        column = max(err.offset or 1, 1)
+        return Span(line, column, line, column), f"syntax error: {_one_line(err.msg)}"
+    except (ValueError, MemoryError, RecursionError):
+        pass
+    line, column = exc.raw_line, exc.raw_column + 1
+    return Span(line, column, line, column), f"syntax error: {_one_line(exc.message)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _python_findings(src: SourceFile, parsed: ParsedFile, job: Job) -> List[Tuple[Finding, Tuple[int, ...]]]:
+    out: List[Tuple[Finding, Tuple[int, ...]]] = []
+    for report in parsed.reports:
+        span = report.span or (parsed.span_of(report.node) if report.node is not None else None) or _start()
+        lines = [span.line]
+        if report.statement is not None:
+            stmt = parsed.span_of(report.statement)
+            if stmt is not None:
+                lines.append(stmt.line)
+        out.append((_report_finding(report, src.relpath, span), tuple(lines)))
+    for failure in parsed.failures:
+        span = (parsed.span_of(failure.node) if failure.node is not None else None) or _start()
+        message = failure_message(failure)
+        if job.debug:
+            message += "\n" + failure.traceback
+        if job.code_enabled(src.relpath, INTERNAL_ERROR.code):
+            out.append((_finding(INTERNAL_ERROR, src.relpath, span, message), (span.line,)))
+    return out
+
+
+def _report_finding(report: PendingReport, relpath: str, span: Span) -> Finding:
+    rule = report.rule
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        message=report.message,
+        severity=report.severity,
+        confidence=report.confidence,
+        path=relpath,
+        span=span,
+    )
+
+
+def _finish(
+    src: SourceFile,
+    job: Job,
+    text: str,
+    findings: List[Tuple[Finding, Tuple[int, ...]]],
+    suppressions: Suppressions,
+    _unused: int,
+) -> FileResult:
+    lines = text.splitlines()
+    standalone = suppressions.standalone_lines()
+    kept: List[Finding] = []
+    suppressed = 0
+    for finding, anchor_lines in findings:
+        candidates = set(anchor_lines)
+        for line in anchor_lines:
+            if line - 1 in standalone:
+                candidates.add(line - 1)
+        if finding.code not in (INTERNAL_ERROR.code,) and suppressions.match(finding.code, tuple(candidates), job.matches):
+            suppressed += 1
+            continue
+        kept.append(finding)
+    if job.code_enabled(src.relpath, UNUSED_SUPPRESSION.code):
+        kept.extend(_unused_suppressions(src, job, suppressions))
+    return FileResult(src.relpath, _with_fingerprints(kept, lines), None, suppressed)
+
+
+def _unused_suppressions(src: SourceFile, job: Job, suppressions: Suppressions) -> List[Finding]:
+    out = []
+    enabled = [r.code for r in job.rules_for(src.relpath, src.kind)]
+    for item in suppressions.items:
+        unused = []
+        for pattern in sorted(item.codes):
+            if pattern in item.used:
+                continue
+            if pattern == ALL or any(job.matches(pattern, code) for code in enabled):
+                unused.append(pattern)
+        if unused:
+            label = "every rule" if unused == [ALL] else ", ".join(unused)
+            kind = "ignore-file" if item.file_wide else "ignore"
+            message = f"unused suppression ({kind} for {label}): no such finding here; remove the comment"
+            out.append(_finding(UNUSED_SUPPRESSION, src.relpath, Span(item.line, 1, item.line, 1), message))
+    return out
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def _with_fingerprints(findings: List[Finding], lines: List[str]) -> Tuple[Finding, ...]:
+    """Attach a snippet and a line-number-free fingerprint to each finding."""
+    counts: Dict[Tuple[str, str], int] = {}
+    out = []
+    for finding in sorted(findings, key=Finding.sort_key):
+        index = finding.span.line - 1
+        snippet = lines[index] if 0 <= index < len(lines) else ""
+        normal = _SPACE.sub(" ", snippet.strip())
+        key = (finding.code, normal)
+        occurrence = counts.get(key, 0)
+        counts[key] = occurrence + 1
+        digest = hashlib.sha256(f"{finding.code}\0{finding.path}\0{normal}\0{occurrence}".encode()).hexdigest()[:20]
+        out.append(_replace(finding, fingerprint=digest, snippet=snippet[:400]))
+    return tuple(out)
+
+
+def _replace(finding: Finding, **changes: Any) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, **changes)
+
+
+# -- SQL files ------------------------------------------------------------------
+
+
+def _lint_sql(src: SourceFile, job: Job) -> FileResult:
+    try:
+        data = read_bytes(src.path)
+        reason = looks_binary(data)
+        if reason:
+            raise SourceError(reason)
+        text = decode_sql(data).text
+    except SourceError as exc:
+        return _diagnostic(src, job, PARSE_ERROR, Span(exc.line, exc.column, exc.line, exc.column), str(exc))
+    suppressions = sql_suppressions(text)
+    rules = [r for r in job.rules_for(src.relpath, "sql") if not r.requires_text or any(t.lower() in text.lower() for t in r.requires_text)]
+    if not rules:
+        return _finish(src, job, text, [], suppressions, 0)
+    dialect = job.settings.sql_dialect
+    statements: List[SqlStatement] = []
+    unparsed: List[int] = []
+    for chunk, first, last in split_statements(text, dialect):
+        parsed = parse_sql(chunk, dialect)
+        expression = parsed.statements[0] if parsed and len(parsed.statements) == 1 else None
+        if parsed is None:
+            unparsed.append(first)
+        lead = len(chunk) - len(chunk.lstrip())
+        line = first + chunk[:lead].count("\n")
+        end_text = chunk.rstrip()
+        end_line = first + end_text.count("\n")
+        end_col = len(end_text.rsplit("\n", 1)[-1]) + 1
+        statements.append(SqlStatement(chunk.strip(), expression, Span(line, 1, end_line, end_col), parsed.dialect if parsed else None))
+    reports: List[PendingReport] = []
+    file = FileInfo(src.path, src.relpath, "sql", text, job.is_test(src.relpath), dialect)
+    ctx = RuleContext(file, None, job.settings.options_map(), job.project, reports)
+    findings: List[Tuple[Finding, Tuple[int, ...]]] = []
+    for cls in rules:
+        try:
+            cls(ctx).check_sql_file(statements)
+        except Exception as exc:
+            failure = RuleFailure(RuleRef(cls), "check_sql_file", None, exc)  # type: ignore[arg-type]
+            message = failure_message(failure) + (("\n" + failure.traceback) if job.debug else "")
+            if job.code_enabled(src.relpath, INTERNAL_ERROR.code):
+                findings.append((_finding(INTERNAL_ERROR, src.relpath, _start(), message), (1,)))
+    for report in reports:
+        span = report.span or _start()
+        findings.append((_report_finding(report, src.relpath, span), (span.line,)))
+    if unparsed and job.code_enabled(src.relpath, PARSE_ERROR.code):
+        message = (
+            f"{len(unparsed)} SQL statement(s) could not be parsed and were not checked "
+            f"(first at line {unparsed[0]})"
+        )
+        findings.append((_finding(PARSE_ERROR, src.relpath, Span(unparsed[0], 1, unparsed[0], 1), message, Severity.INFO), (unparsed[0],)))
+    return _finish(src, job, text, findings, suppressions, 0)
+

@@ -1,0 +1,52 @@
+"""JSON output, schema version 1 (documented in docs/json-format.md).
+
+Stable, sorted, no timestamps and no absolute paths, so that the same input gives
+byte-identical output."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, Dict
+
+from backendlint import __version__
+from backendlint.reporters import ReportOptions
+from backendlint.types import Finding, RunResult
+
+SCHEMA_VERSION = 1
+
+
+def finding_dict(finding: Finding) -> Dict[str, Any]:
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "message": finding.message,
+        "severity": finding.severity.label,
+        "confidence": finding.confidence.label,
+        "path": finding.path,
+        "line": finding.span.line,
+        "column": finding.span.column,
+        "end_line": finding.span.end_line,
+        "end_column": finding.span.end_column,
+        "fingerprint": finding.fingerprint,
+    }
+
+
+def render(result: RunResult, options: ReportOptions) -> str:
+    findings = result.findings
+    by_rule = Counter(f.code for f in findings)
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "backendlint", "version": __version__},
+        "summary": {
+            "files_checked": result.files_checked,
+            "files_skipped": [
+                {"path": r.path, "reason": r.skipped} for r in result.files if r.skipped is not None
+            ],
+            "findings": len(findings),
+            "suppressed": sum(r.suppressed for r in result.files),
+            "by_rule": dict(sorted(by_rule.items())),
+        },
+        "findings": [finding_dict(f) for f in findings],
+    }
+    return json.dumps(payload, indent=2, sort_keys=False, ensure_ascii=False) + "\n"

@@ -1,0 +1,129 @@
+"""Parse SQL text with sqlglot, memoised, with placeholder normalisation and
+dialect fallbacks. A string that does not parse is not SQL: callers never flag it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import sqlglot
+import sqlglot.expressions as exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+
+_PYFORMAT = re.compile(r"%\((\w+)\)s")
+_FORMAT = re.compile(r"(?<!%)%[sdf]")
+_ORACLE = re.compile(r"(?<![:\w]):(\d+)\b")
+_ADJACENT_HOLES = re.compile(r"(__hole\d+__)\s+__hole\d+__")
+_HOLE = re.compile(r"__hole\d+__")
+
+DEFAULT_FALLBACKS: Tuple[Optional[str], ...] = ("postgres", "mysql", "sqlite", None)
+
+
+@dataclass(frozen=True)
+class ParsedSql:
+    """The statements of a SQL text and the dialect that read them."""
+
+    statements: Tuple[exp.Expression, ...]
+    dialect: Optional[str]
+    normalised: str
+
+
+def normalise(text: str) -> str:
+    """DB-API placeholder styles -> sqlglot-friendly ones; adjacent holes merged."""
+    text = _PYFORMAT.sub(r":\1", text)
+    text = _FORMAT.sub("?", text)
+    text = _ORACLE.sub("?", text)
+    text = text.replace("%%", "%")
+    return _ADJACENT_HOLES.sub(r"\1", text)
+
+
+def _dialects(dialect: Optional[str]) -> List[Optional[str]]:
+    order: List[Optional[str]] = [dialect] if dialect else []
+    for fallback in DEFAULT_FALLBACKS:
+        if fallback not in order:
+            order.append(fallback)
+    return order
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_sql(text: str, dialect: Optional[str] = "postgres") -> Optional[ParsedSql]:
+    """Parse ``text`` (placeholders normalised first); ``None`` when no dialect reads it.
+
+    Statements that sqlglot only keeps as an opaque ``exp.Command`` are returned too;
+    callers decide whether that is enough for them."""
+    normalised = normalise(text)
+    if not normalised.strip():
+        return None
+    for candidate in _dialects(dialect):
+        try:
+            parsed = sqlglot.parse(normalised, read=candidate, error_level=ErrorLevel.RAISE)
+        except (SqlglotError, RecursionError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+            continue
+        statements = tuple(s for s in parsed if s is not None)
+        if statements:
+            return ParsedSql(statements, candidate, normalised)
+    return None
+
+
+def is_hole(node: exp.Expression) -> bool:
+    """Whether a sqlglot node is (only) a placeholder for an f-string/format hole."""
+    if isinstance(node, (exp.Column, exp.Identifier, exp.Table)):
+        return bool(_HOLE.fullmatch(node.name or ""))
+    return False
+
+
+def has_hole(text: str) -> bool:
+    return bool(_HOLE.search(text))
+
+
+def split_statements(text: str, dialect: Optional[str] = "postgres") -> List[Tuple[str, int, int]]:
+    """Split a SQL script into ``(statement text, start line, end line)`` (1-based),
+    honouring quotes, comments and dollar-quoted bodies via sqlglot's tokenizer."""
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
+    except (SqlglotError, ValueError, KeyError, IndexError, TypeError, RecursionError):
+        return _split_naive(text)
+    out: List[Tuple[str, int, int]] = []
+    start: Optional[int] = None
+    last_end = 0
+    for token in tokens:
+        if token.token_type == sqlglot.TokenType.SEMICOLON:
+            if start is not None:
+                out.append(_piece(text, start, last_end))
+            start = None
+            continue
+        if start is None:
+            start = _token_start(text, token)
+        last_end = token.end + 1
+    if start is not None:
+        out.append(_piece(text, start, last_end))
+    return out
+
+
+def _token_start(text: str, token: "sqlglot.tokens.Token") -> int:
+    return max(0, token.start)
+
+
+def _piece(text: str, start: int, end: int) -> Tuple[str, int, int]:
+    chunk = text[start:end]
+    first = text.count("\n", 0, start) + 1
+    last = first + chunk.count("\n")
+    return chunk, first, last
+
+
+def _split_naive(text: str) -> List[Tuple[str, int, int]]:
+    out = []
+    offset = 0
+    for part in text.split(";"):
+        if part.strip():
+            lead = len(part) - len(part.lstrip())
+            out.append(_piece(text, offset + lead, offset + len(part.rstrip())))
+        offset += len(part) + 1
+    return out
+
+
+def statement_kinds(statements: Sequence[exp.Expression]) -> List[str]:
+    return [type(s).__name__ for s in statements]
