@@ -89,7 +89,7 @@ class SqlStatement:
     """One SQL statement of a ``.sql`` file, parsed with sqlglot when it could be."""
 
     text: str
-    expression: Optional["exp.Expression"]
+    expression: Optional[exp.Expression]
     span: Span
     dialect: Optional[str]
 
@@ -98,7 +98,7 @@ class SqlStatement:
 class PendingReport:
     """A report made during traversal; positions are resolved once, afterwards."""
 
-    rule: "Rule"
+    rule: Rule
     node: Optional[cst.CSTNode]
     span: Optional[Span]
     message: str
@@ -222,7 +222,7 @@ class RuleContext:
         return None
 
     # -- options and reporting ---------------------------------------------------
-    def options(self, rule: "Rule") -> Any:
+    def options(self, rule: Rule) -> Any:
         return self._options.get(rule.code, rule.Options())
 
     def add_report(self, report: PendingReport) -> None:
@@ -243,7 +243,7 @@ def _unwrap_optional(annotation: cst.CSTNode) -> Optional[cst.CSTNode]:
     if isinstance(annotation, cst.SimpleString):
         try:
             return cst.parse_expression(annotation.evaluated_value)  # type: ignore[arg-type]
-        except Exception:
+        except (cst.ParserSyntaxError, ValueError, TypeError):
             return None
     return annotation
 

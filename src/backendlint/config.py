@@ -190,7 +190,7 @@ def _rule_options(value: Any, where: str, registry: Registry) -> Tuple[Tuple[str
     return tuple(found)
 
 
-def _coerce(value: Any, fld: "dataclasses.Field[Any]", key: str, where: str) -> Any:
+def _coerce(value: Any, fld: dataclasses.Field[Any], key: str, where: str) -> Any:
     default = fld.default if fld.default is not dataclasses.MISSING else (
         fld.default_factory() if fld.default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
     )
@@ -303,7 +303,7 @@ def _best(selectors: Iterable[str], code: str) -> int:
 
 
 def _enabled(codes: Sequence[str], select: Sequence[str], ignore: Sequence[str], unused: bool) -> Tuple[str, ...]:
-    """The more specific of a matching select and ignore wins (``ignore BL`` + ``select BL401``)."""
+    """The more specific of a matching select and ignore wins (``ignore = ["BL"]`` with ``select = ["BL4"]`` keeps BL4xx)."""
     out = []
     for code in codes:
         chosen, dropped = _best(select, code), _best(ignore, code)

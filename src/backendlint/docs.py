@@ -86,7 +86,7 @@ def render_markdown(meta: RuleMeta) -> str:
         + "\n\n"
         + body
         + "\n\n"
-        + f"<!-- generated from the rule's docstring by `backendlint docs`; do not edit -->\n"
+        + "<!-- generated from the rule's docstring by `backendlint docs`; do not edit -->\n"
     )
 
 

@@ -96,7 +96,7 @@ class Registry:
             self.add(cls, origin)
 
     @classmethod
-    def from_entry_points(cls) -> "Registry":
+    def from_entry_points(cls) -> Registry:
         registry = cls()
         for ep in sorted(_entry_points(), key=lambda e: getattr(e, "name", "")):
             try:

@@ -298,7 +298,7 @@ def _lint_sql(src: SourceFile, job: Job) -> FileResult:
     dialect = job.settings.sql_dialect
     statements: List[SqlStatement] = []
     unparsed: List[int] = []
-    for chunk, first, last in split_statements(text, dialect):
+    for chunk, first, _last in split_statements(text, dialect):
         parsed = parse_sql(chunk, dialect)
         expression = parsed.statements[0] if parsed and len(parsed.statements) == 1 else None
         if parsed is None:

@@ -103,7 +103,7 @@ def split_statements(text: str, dialect: Optional[str] = "postgres") -> List[Tup
     return out
 
 
-def _token_start(text: str, token: "sqlglot.tokens.Token") -> int:
+def _token_start(text: str, token: sqlglot.tokens.Token) -> int:
     return max(0, token.start)
 
 
