@@ -169,6 +169,10 @@ def _describe_syntax_error(text: str, exc: cst.ParserSyntaxError) -> Tuple[Span,
         return Span(line, column, line, column), f"syntax error: {_one_line(err.msg)}"
     except (ValueError, MemoryError, RecursionError):
         pass
+    else:
+        line, column = exc.raw_line, exc.raw_column + 1
+        message = f"not analysed: this syntax is valid Python but LibCST cannot parse it ({_one_line(exc.message)})"
+        return Span(line, column, line, column), message
     line, column = exc.raw_line, exc.raw_column + 1
     return Span(line, column, line, column), f"syntax error: {_one_line(exc.message)}"
 
