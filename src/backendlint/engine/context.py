@@ -9,7 +9,7 @@ enclose the node being visited, what the file imports, and simple local bindings
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
@@ -51,7 +51,19 @@ class ScopeFrame:
         return isinstance(self.node, cst.FunctionDef) and self.node.asynchronous is not None
 
 
-_STATEMENT_TYPES = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+def _concrete_subclasses(base: type) -> FrozenSet[type]:
+    found = set()
+    stack = [base]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            stack.append(sub)
+            if not getattr(sub, "__abstractmethods__", None):
+                found.add(sub)
+    return frozenset(found)
+
+
+_STATEMENT_TYPES: FrozenSet[type] = frozenset({cst.SimpleStatementLine}) | _concrete_subclasses(cst.BaseCompoundStatement)
 
 
 class ContextTracker:
@@ -122,53 +134,71 @@ class ContextTracker:
         if frame is not None and self.scopes:
             self.scopes[-1].loops.append(frame)
             self._entered[key] = frame
-        if isinstance(node, _STATEMENT_TYPES):
+        kind = type(node)
+        if kind in _STATEMENT_TYPES:
             self.statements.append(node)
-        if isinstance(node, cst.Module):
-            self.scopes.append(ScopeFrame(node, "module", "<module>"))
-        elif isinstance(node, cst.FunctionDef):
-            frame_ = ScopeFrame(node, "function", node.name.value)
-            self.scopes.append(frame_)
-            self._bind_params(frame_, node.params)
-        elif isinstance(node, cst.Lambda):
-            self.scopes.append(ScopeFrame(node, "lambda", "<lambda>"))
-        elif isinstance(node, cst.ClassDef):
-            self.scopes.append(ScopeFrame(node, "class", node.name.value))
-        elif isinstance(node, cst.ExceptHandler):
-            self.excepts.append(node)
-        elif isinstance(node, (cst.For, cst.While)):
-            self._register_loop(node)
-        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            self._register_comprehension(node)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
-            self.imports.add(node)
+        handler = _ENTER.get(kind)
+        if handler is not None:
+            handler(self, node)
 
     def leave(self, node: cst.CSTNode) -> None:
-        key = id(node)
-        frame = self._entered.pop(key, None)
-        if frame is not None and self.scopes and self.scopes[-1].loops:
-            self.scopes[-1].loops.pop()
-        if isinstance(node, _STATEMENT_TYPES):
+        if self._entered:
+            frame = self._entered.pop(id(node), None)
+            if frame is not None and self.scopes and self.scopes[-1].loops:
+                self.scopes[-1].loops.pop()
+        kind = type(node)
+        if kind in _STATEMENT_TYPES:
             self.statements.pop()
-        if isinstance(node, (cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            self.scopes.pop()
-            if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and self.scopes:
-                self.scopes[-1].bindings.setdefault(node.name.value, []).append(
-                    Binding(node.name.value, node, "def")
-                )
-        elif isinstance(node, cst.ExceptHandler):
-            self.excepts.pop()
-        elif isinstance(node, cst.Assign):
-            for target in node.targets:
-                self._bind(target.target, node.value, "assign")
-        elif isinstance(node, cst.AnnAssign):
-            self._bind(node.target, node.value, "annotation", node.annotation.annotation)
-        elif isinstance(node, cst.AugAssign):
-            self._bind(node.target, node, "augassign")
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
+        handler = _LEAVE.get(kind)
+        if handler is not None:
+            handler(self, node)
+
+    # -- per-node-type hooks (dispatched on the exact type: isinstance on LibCST's
+    # abstract base classes costs more than the rest of the traversal) ------------
+    def _enter_module(self, node: cst.Module) -> None:
+        self.scopes.append(ScopeFrame(node, "module", "<module>"))
+
+    def _enter_function(self, node: cst.FunctionDef) -> None:
+        frame = ScopeFrame(node, "function", node.name.value)
+        self.scopes.append(frame)
+        self._bind_params(frame, node.params)
+
+    def _enter_lambda(self, node: cst.Lambda) -> None:
+        self.scopes.append(ScopeFrame(node, "lambda", "<lambda>"))
+
+    def _enter_class(self, node: cst.ClassDef) -> None:
+        self.scopes.append(ScopeFrame(node, "class", node.name.value))
+
+    def _enter_except(self, node: cst.CSTNode) -> None:
+        self.excepts.append(node)  # type: ignore[arg-type]
+
+    def _enter_import(self, node: cst.CSTNode) -> None:
+        self.imports.add(node)  # type: ignore[arg-type]
+
+    def _leave_scope(self, node: cst.CSTNode) -> None:
+        self.scopes.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and self.scopes:
+            self.scopes[-1].bindings.setdefault(node.name.value, []).append(Binding(node.name.value, node, "def"))
+
+    def _leave_except(self, node: cst.CSTNode) -> None:
+        self.excepts.pop()
+
+    def _leave_assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind(target.target, node.value, "assign")
+
+    def _leave_annassign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target, node.value, "annotation", node.annotation.annotation)
+
+    def _leave_augassign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target, node, "augassign")
+
+    def _leave_withitem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
             self._bind(node.asname.name, node.item, "with")
-        elif isinstance(node, cst.For):
-            self._bind(node.target, node, "for")
+
+    def _leave_for(self, node: cst.For) -> None:
+        self._bind(node.target, node, "for")
 
     # -- helpers -----------------------------------------------------------------
     def _register_loop(self, node: cst.CSTNode) -> None:
@@ -245,3 +275,35 @@ class ContextTracker:
             self.imports.aliases[name] = resolved
         else:
             self.imports.forget(name)
+
+
+_ENTER: Dict[type, Callable[[ContextTracker, Any], None]] = {
+    cst.Module: ContextTracker._enter_module,
+    cst.FunctionDef: ContextTracker._enter_function,
+    cst.Lambda: ContextTracker._enter_lambda,
+    cst.ClassDef: ContextTracker._enter_class,
+    cst.ExceptHandler: ContextTracker._enter_except,
+    cst.ExceptStarHandler: ContextTracker._enter_except,
+    cst.For: ContextTracker._register_loop,
+    cst.While: ContextTracker._register_loop,
+    cst.ListComp: ContextTracker._register_comprehension,
+    cst.SetComp: ContextTracker._register_comprehension,
+    cst.GeneratorExp: ContextTracker._register_comprehension,
+    cst.DictComp: ContextTracker._register_comprehension,
+    cst.Import: ContextTracker._enter_import,
+    cst.ImportFrom: ContextTracker._enter_import,
+}
+
+_LEAVE: Dict[type, Callable[[ContextTracker, Any], None]] = {
+    cst.Module: ContextTracker._leave_scope,
+    cst.FunctionDef: ContextTracker._leave_scope,
+    cst.Lambda: ContextTracker._leave_scope,
+    cst.ClassDef: ContextTracker._leave_scope,
+    cst.ExceptHandler: ContextTracker._leave_except,
+    cst.ExceptStarHandler: ContextTracker._leave_except,
+    cst.Assign: ContextTracker._leave_assign,
+    cst.AnnAssign: ContextTracker._leave_annassign,
+    cst.AugAssign: ContextTracker._leave_augassign,
+    cst.WithItem: ContextTracker._leave_withitem,
+    cst.For: ContextTracker._leave_for,
+}

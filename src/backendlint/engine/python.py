@@ -1,13 +1,16 @@
 """Linting one Python file: one parse, one traversal shared by every rule.
 
-The traversal is driven by :class:`_Dispatcher`, which calls the context tracker
-before the rules visit a node and after they leave it, and isolates each rule:
-a rule that raises is switched off for the rest of the file and reported as
-BL003, while the other rules go on.
+The traversal is driven by :class:`_Dispatcher`, which walks the tree read-only
+in source order (formatting trivia — whitespace, comments, brackets, commas — is
+not visited), calls the context tracker before the rules visit a node and after
+they leave it, and isolates each rule: a rule that raises is switched off for the
+rest of the file and reported as BL003, while the other rules go on.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import sys
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
@@ -34,7 +37,63 @@ class RuleFailure:
         self.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
-class _Dispatcher(cst.CSTVisitor):
+def _node_classes() -> Dict[type, str]:
+    found: Dict[type, str] = {}
+    stack = [cst.CSTNode]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            stack.append(sub)
+            if not getattr(sub, "__abstractmethods__", None) and dataclasses.is_dataclass(sub):
+                found[sub] = sub.__name__
+    return found
+
+
+#: Concrete node classes -> name; formatting trivia (whitespace, comments, brackets,
+#: commas...) is not visited: no rule judges it and it is most of the tree.
+NODE_CLASSES = _node_classes()
+TRIVIA = frozenset(
+    cls
+    for cls in NODE_CLASSES
+    if cls.__module__.endswith("whitespace")
+    or cls.__name__
+    in {
+        "Comma", "Dot", "Semicolon", "AssignEqual", "Colon", "LeftParen", "RightParen",
+        "LeftSquareBracket", "RightSquareBracket", "LeftCurlyBrace", "RightCurlyBrace",
+    }
+)
+_VISITED = {cls: name for cls, name in NODE_CLASSES.items() if cls not in TRIVIA}
+_SOURCE_ORDER = {
+    cst.FunctionDef: ("decorators", "asynchronous", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+}
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> Tuple[str, ...]:
+    """Fields of ``cls`` that can hold visited nodes, in source order."""
+    found = _CHILD_FIELDS.get(cls)
+    if found is None:
+        names = [f.name for f in dataclasses.fields(cls)]
+        order = _SOURCE_ORDER.get(cls)
+        if order is not None:
+            names = [n for n in order if n in names] + [n for n in names if n not in order]
+        trivia_names = {c.__name__ for c in TRIVIA}
+        kept = []
+        for name in names:
+            annotation = str(next(f.type for f in dataclasses.fields(cls) if f.name == name))
+            mentioned = set(re.findall(r"libcst\._nodes\.\w+\.(\w+)", annotation))
+            if mentioned - trivia_names:
+                kept.append(name)
+        found = tuple(kept)
+        _CHILD_FIELDS[cls] = found
+    return found
+
+
+class _Dispatcher:
+    """Walks the tree read-only (no node is rebuilt), calling the tracker and the rules."""
+
     def __init__(self, tracker: ContextTracker, rules: Sequence[Rule], failures: List[RuleFailure]) -> None:
         self.tracker = tracker
         self.rules = rules
@@ -59,24 +118,27 @@ class _Dispatcher(cst.CSTVisitor):
                 self.disabled.add(index)
                 self.failures.append(RuleFailure(self.rules[index], hook, node, exc))
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
+    def walk(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        name = _VISITED[kind]
         self.tracker.enter(node)
-        callbacks = self.visits.get(type(node).__name__)
+        callbacks = self.visits.get(name)
         if callbacks:
-            self._call(callbacks, node, f"visit_{type(node).__name__}")
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        callbacks = self.leaves.get(type(original_node).__name__)
+            self._call(callbacks, node, f"visit_{name}")
+        visited = _VISITED
+        for field_name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
+            value = getattr(node, field_name)
+            value_type = type(value)
+            if value_type in visited:
+                self.walk(value)
+            elif value_type is tuple or value_type is list:
+                for item in value:
+                    if type(item) in visited:
+                        self.walk(item)
+        callbacks = self.leaves.get(name)
         if callbacks:
-            self._call(callbacks, original_node, f"leave_{type(original_node).__name__}")
-        self.tracker.leave(original_node)
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        return None
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        return None
+            self._call(callbacks, node, f"leave_{name}")
+        self.tracker.leave(node)
 
 
 _HOOKS: Dict[type, Tuple[str, ...]] = {}
@@ -138,7 +200,7 @@ def run_rules(
         except Exception as exc:
             parsed.failures.append(RuleFailure(RuleRef(cls), "__init__", None, exc))  # type: ignore[arg-type]
     dispatcher = _Dispatcher(tracker, rules, parsed.failures)
-    module.visit(dispatcher)
+    dispatcher.walk(module)
     for index, rule in enumerate(rules):
         if index in dispatcher.disabled:
             continue
