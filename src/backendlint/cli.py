@@ -6,11 +6,12 @@ or internal error (one line on stderr, never a traceback unless ``--debug``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import click
 
@@ -18,13 +19,16 @@ from backendlint import __version__
 from backendlint.config import ConfigError, Settings, load
 from backendlint.discovery import discover
 from backendlint.docs import page_filename, render_index, render_markdown
+from backendlint.engine.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
+from backendlint.engine.cache import Cache, bucket_key, code_digest
 from backendlint.engine.lint import Job
-from backendlint.engine.runner import run
+from backendlint.engine.runner import default_jobs, run
 from backendlint.registry import Registry, RegistryError, default_registry
 from backendlint.reporters import FORMATS, ReportOptions, reporters
 from backendlint.types import RunResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+PROGRESS_MIN_FILES = 200
 
 
 class UserError(click.ClickException):
@@ -89,6 +93,9 @@ def main() -> None:
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option("--report-unused-ignores", is_flag=True, help="Report suppression comments that suppress nothing (BL002).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal and rule errors.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the number of CPUs).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the findings cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache directory (default: .backendlint_cache at the project root).")
 def check(
     paths: Tuple[Path, ...],
     select: Tuple[str, ...],
@@ -102,6 +109,9 @@ def check(
     no_color: bool,
     report_unused_ignores: bool,
     debug: bool,
+    jobs: Optional[int],
+    no_cache: bool,
+    cache_dir: Optional[Path],
 ) -> None:
     """Lint PATHS (default: the current directory)."""
 
@@ -120,7 +130,15 @@ def check(
                 "report_unused_ignores": report_unused_ignores,
             },
         )
-        result = lint_paths(targets, settings, registry, debug=debug)
+        result = lint_paths(
+            targets,
+            settings,
+            registry,
+            debug=debug,
+            jobs=jobs or default_jobs(),
+            cache_dir=None if no_cache else (cache_dir or settings.root / DEFAULT_CACHE_DIR),
+            show_progress=fmt == "text" and output is None and sys.stderr.isatty(),
+        )
         options = ReportOptions(color=_color_wanted(no_color, str(output) if output else None), width=_width())
         text = reporters()[fmt](result, options)
         _write(text, output, options.color)
@@ -132,7 +150,15 @@ def check(
     sys.exit(_guard(debug, action))
 
 
-def lint_paths(targets: Sequence[Path], settings: Settings, registry: Registry, debug: bool = False) -> RunResult:
+def lint_paths(
+    targets: Sequence[Path],
+    settings: Settings,
+    registry: Registry,
+    debug: bool = False,
+    jobs: int = 1,
+    cache_dir: Optional[Path] = None,
+    show_progress: bool = False,
+) -> RunResult:
     """Discover and lint; the programmatic entry point the CLI uses."""
     files, problems = discover(targets, settings)
     selected = [r for r in registry.rules() if settings.is_enabled(r.meta.code)]
@@ -143,7 +169,30 @@ def lint_paths(targets: Sequence[Path], settings: Settings, registry: Registry, 
         debug=debug,
     )
     metas = [m for m in registry.metas() if settings.is_enabled(m.code)]
-    return run(files, job, metas, problems)
+    cache = None
+    if cache_dir is not None:
+        project_digest = getattr(job.project, "digest", lambda: "")()
+        key = bucket_key(repr(settings), code_digest(job.rules), project_digest, repr((debug, job.names)))
+        cache = Cache(cache_dir, key)
+    with progress_bar(len(files), show_progress) as advance:
+        return run(files, job, metas, problems, progress=advance, jobs=jobs, cache=cache)
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, enabled: bool) -> Iterator[Optional[Callable[[int], None]]]:
+    """A transient progress bar on stderr for runs big enough to need one."""
+    if not enabled or total < PROGRESS_MIN_FILES:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("linting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task("lint", total=total)
+        yield lambda count: bar.advance(task, count)
 
 
 def _width() -> int:

@@ -61,70 +61,77 @@ def _gitignore(directory: Path) -> Optional[pathspec.PathSpec]:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _is_virtualenv(directory: Path) -> bool:
-    return (directory / "pyvenv.cfg").is_file()
+_GLOB_CHARS = frozenset("*?[]!/\\")
 
 
 class Walker:
-    """Applies the exclusion rules while walking directories."""
+    """Applies the exclusion rules while walking directories (string paths: this runs
+    for every directory and source file of the tree, on every run)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.root = settings.root
-        self.exclude = pathspec.GitIgnoreSpec.from_lines(
-            [*settings.exclude, *settings.extend_exclude]
-        )
+        self._root_prefix = str(settings.root).rstrip(os.sep) + os.sep
+        patterns = [*settings.exclude, *settings.extend_exclude]
+        self.excluded_names = frozenset(p.rstrip("/") for p in patterns if not (_GLOB_CHARS & set(p.rstrip("/"))))
+        globs = [p for p in patterns if _GLOB_CHARS & set(p.rstrip("/"))]
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(globs) if globs else None
         self.problems: List[Problem] = []
 
-    def _excluded(self, path: Path, is_dir: bool, ignores: Sequence[Tuple[Path, pathspec.PathSpec]]) -> bool:
-        rel = relative_to_root(path, self.root)
-        probe = rel + "/" if is_dir else rel
-        if self.exclude.match_file(probe) or self.exclude.match_file(path.name + ("/" if is_dir else "")):
+    def _rel(self, path: str) -> str:
+        if path.startswith(self._root_prefix):
+            return path[len(self._root_prefix) :].replace(os.sep, "/")
+        return relative_to_root(Path(path), self.root)
+
+    def _excluded(self, path: str, name: str, is_dir: bool, ignores: Sequence[Tuple[str, pathspec.PathSpec]]) -> bool:
+        if name in self.excluded_names:
+            return True
+        suffix = "/" if is_dir else ""
+        if self.exclude is not None and self.exclude.match_file(self._rel(path) + suffix):
             return True
         for base, spec in ignores:
-            try:
-                sub = path.relative_to(base).as_posix()
-            except ValueError:
-                continue
-            if spec.match_file(sub + ("/" if is_dir else "")):
-                return True
+            if path.startswith(base):
+                if spec.match_file(path[len(base) :].replace(os.sep, "/") + suffix):
+                    return True
         return False
 
-    def walk(self, directory: Path, ignores: Sequence[Tuple[Path, pathspec.PathSpec]]) -> Iterator[Path]:
-        if self.settings.respect_gitignore:
-            spec = _gitignore(directory)
-            if spec is not None:
-                ignores = [*ignores, (directory, spec)]
+    def walk(self, directory: str, ignores: Sequence[Tuple[str, pathspec.PathSpec]]) -> Iterator[Path]:
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            self.problems.append(Problem(relative_to_root(directory, self.root), f"cannot list directory: {exc.strerror or exc}"))
+            self.problems.append(Problem(self._rel(directory), f"cannot list directory: {exc.strerror or exc}"))
             return
+        if self.settings.respect_gitignore and any(e.name in (".gitignore", ".git") for e in entries):
+            spec = _gitignore(Path(directory))
+            if spec is not None:
+                ignores = [*ignores, (directory.rstrip(os.sep) + os.sep, spec)]
         for entry in entries:
-            path = Path(entry.path)
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_link = entry.is_symlink()
             except OSError:
                 continue
             if is_dir:
-                if self._excluded(path, True, ignores) or _is_virtualenv(path):
+                if self._excluded(entry.path, entry.name, True, ignores) or os.path.isfile(
+                    os.path.join(entry.path, "pyvenv.cfg")
+                ):
                     continue
-                yield from self.walk(path, ignores)
+                yield from self.walk(entry.path, ignores)
                 continue
-            if path.suffix not in KINDS:
+            extension = os.path.splitext(entry.name)[1]
+            if extension not in KINDS:
                 continue
-            if self._excluded(path, False, ignores):
+            if self._excluded(entry.path, entry.name, False, ignores):
                 continue
-            if is_link and not path.exists():
-                self.problems.append(Problem(relative_to_root(path, self.root), "broken symbolic link"))
+            if is_link and not os.path.exists(entry.path):
+                self.problems.append(Problem(self._rel(entry.path), "broken symbolic link"))
                 continue
-            if is_link and path.is_dir():
+            if is_link and os.path.isdir(entry.path):
                 continue
-            yield path
+            yield Path(entry.path)
 
 
-def _parent_ignores(directory: Path, root: Path, settings: Settings) -> List[Tuple[Path, pathspec.PathSpec]]:
+def _parent_ignores(directory: Path, root: Path, settings: Settings) -> List[Tuple[str, pathspec.PathSpec]]:
     """``.gitignore`` files of the directories between the root and ``directory``."""
     if not settings.respect_gitignore:
         return []
@@ -141,7 +148,7 @@ def _parent_ignores(directory: Path, root: Path, settings: Settings) -> List[Tup
     for base in chain:
         spec = _gitignore(base)
         if spec is not None:
-            found.append((base, spec))
+            found.append((str(base).rstrip(os.sep) + os.sep, spec))
     return found
 
 
@@ -164,7 +171,7 @@ def discover(paths: Sequence[Path], settings: Settings) -> Tuple[List[SourceFile
             continue
         if given.is_dir():
             ignores = _parent_ignores(given, settings.root, settings)
-            for path in walker.walk(given, ignores):
+            for path in walker.walk(str(given.absolute()), ignores):
                 add(path, KINDS[path.suffix])
         elif given.is_file() or given.exists():
             add(given, KINDS.get(given.suffix, "python"))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple, Type
 
 import libcst as cst
 import pathspec
@@ -31,7 +32,6 @@ class Job:
     names: Tuple[Tuple[str, str], ...] = ()
     project: Any = None
     debug: bool = False
-    _specs: Dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def matches(self, pattern: str, code: str) -> bool:
         """Whether a suppression/ignore pattern (code, prefix, name, alias) covers ``code``."""
@@ -40,20 +40,13 @@ class Job:
             return mapped == code
         return code.startswith(pattern.upper())
 
-    def spec(self, key: str, lines: Sequence[str]) -> pathspec.PathSpec:
-        found = self._specs.get(key)
-        if found is None:
-            found = pathspec.GitIgnoreSpec.from_lines(list(lines))
-            self._specs[key] = found
-        return found
-
     def is_test(self, relpath: str) -> bool:
-        return self.spec("tests", self.settings.test_paths).match_file(relpath)
+        return _spec(self.settings.test_paths).match_file(relpath)
 
     def ignored_codes(self, relpath: str) -> Tuple[str, ...]:
         out: List[str] = []
-        for index, (glob, codes) in enumerate(self.settings.per_file_ignores):
-            if self.spec(f"pfi{index}", [glob]).match_file(relpath):
+        for glob, codes in self.settings.per_file_ignores:
+            if _spec((glob,)).match_file(relpath):
                 out.extend(codes)
         return tuple(out)
 
@@ -69,6 +62,11 @@ class Job:
 
     def code_enabled(self, relpath: str, code: str) -> bool:
         return self.settings.is_enabled(code) and not any(code.startswith(c) for c in self.ignored_codes(relpath))
+
+
+@functools.lru_cache(maxsize=256)
+def _spec(lines: Tuple[str, ...]) -> pathspec.PathSpec:
+    return pathspec.GitIgnoreSpec.from_lines(list(lines))
 
 
 def _finding(meta: RuleMeta, relpath: str, span: Span, message: str, severity: Optional[Severity] = None) -> Finding:
