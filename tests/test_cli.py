@@ -179,3 +179,26 @@ def test_force_color(project):
         cwd=project, capture_output=True, text=True, env={**env_no, "FORCE_COLOR": "1"}, timeout=120,
     )
     assert "\x1b[" in proc.stdout
+
+
+def test_output_to_a_pipe_or_device_is_written_in_place(project):
+    import threading
+
+    fifo = project / "report.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    proc = run_cli("check", "app", "--format", "json", "--output", str(fifo), cwd=project)
+    reader.join(timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert fifo.is_fifo()
+    assert json.loads(received[0])["summary"]["findings"] == 1
+
+
+def test_output_file_is_replaced_atomically(project):
+    target = project / "report.txt"
+    target.write_text("old", encoding="utf-8")
+    run_cli("check", "app", "--output", str(target), cwd=project)
+    assert "BL401" in target.read_text(encoding="utf-8")
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".report")) == []

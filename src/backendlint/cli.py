@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
@@ -93,6 +94,7 @@ def main() -> None:
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option("--report-unused-ignores", is_flag=True, help="Report suppression comments that suppress nothing (BL002).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal and rule errors.")
+@click.option("--max-file-size", help='Skip files larger than this ("5MB", bytes; 0: no limit).')
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the number of CPUs).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the findings cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache directory (default: .backendlint_cache at the project root).")
@@ -109,6 +111,7 @@ def check(
     no_color: bool,
     report_unused_ignores: bool,
     debug: bool,
+    max_file_size: Optional[str],
     jobs: Optional[int],
     no_cache: bool,
     cache_dir: Optional[Path],
@@ -128,6 +131,7 @@ def check(
                 "ignore": _split(ignore),
                 "fail_on": fail_on,
                 "report_unused_ignores": report_unused_ignores,
+                "max_file_size": max_file_size,
             },
         )
         result = lint_paths(
@@ -203,14 +207,25 @@ def _width() -> int:
 
 
 def _write(text: str, output: Optional[Path], color: bool = False) -> None:
+    """Print, or write ``output``: atomically (temporary file + rename) when it is a
+    regular file or does not exist yet, directly when it is a device or a pipe."""
     if output is None:
         click.echo(text, nl=False, color=color)
         return
     try:
+        if output.exists() and not output.is_file():
+            with open(output, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            return
         output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
+        handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.replace(temporary, output)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
 

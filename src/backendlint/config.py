@@ -7,6 +7,7 @@ wrong type raises :class:`ConfigError` with a message that names the key.
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,8 @@ DEFAULT_TEST_PATHS: Tuple[str, ...] = (
     "factories.py",
 )
 
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+
 SQL_DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "oracle", "snowflake", "bigquery", "duckdb", "redshift")
 
 
@@ -82,6 +85,7 @@ class Settings:
     test_paths: Tuple[str, ...] = DEFAULT_TEST_PATHS
     respect_gitignore: bool = True
     report_unused_ignores: bool = False
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rule_options: Tuple[Tuple[str, Any], ...] = ()
     enabled: Tuple[str, ...] = ()
 
@@ -106,6 +110,7 @@ _KEYS: Dict[str, Tuple[str, str]] = {
     "test-paths": ("test_paths", "strings"),
     "respect-gitignore": ("respect_gitignore", "bool"),
     "report-unused-ignores": ("report_unused_ignores", "bool"),
+    "max-file-size": ("max_file_size", "size"),
     "rules": ("rules", "rules"),
 }
 
@@ -252,6 +257,11 @@ def load(
             if not isinstance(value, str) or value not in SQL_DIALECTS:
                 raise ConfigError(f"{where}'{key}' must be one of: {', '.join(SQL_DIALECTS)}")
             values[attr] = value
+        elif kind == "size":
+            try:
+                values[attr] = parse_size(value)
+            except ValueError as exc:
+                raise ConfigError(f"{where}'{key}': {exc}") from None
         elif kind == "per-file":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}'{key}' must be a table of glob = [codes]")
@@ -275,6 +285,11 @@ def load(
                 values[key] = canon
     if overrides.get("fail_on"):
         values["fail_on"] = Severity.parse(overrides["fail_on"])
+    if overrides.get("max_file_size") is not None:
+        try:
+            values["max_file_size"] = parse_size(overrides["max_file_size"])
+        except ValueError as exc:
+            raise ConfigError(f"--max-file-size: {exc}") from None
     if overrides.get("report_unused_ignores"):
         values["report_unused_ignores"] = True
     select = tuple(values.get("select", ("BL",))) + tuple(values.get("extend_select", ()))
@@ -293,9 +308,28 @@ def load(
         test_paths=values.get("test_paths", DEFAULT_TEST_PATHS),
         respect_gitignore=values.get("respect_gitignore", True),
         report_unused_ignores=values.get("report_unused_ignores", False),
+        max_file_size=values.get("max_file_size", DEFAULT_MAX_FILE_SIZE),
         rule_options=values.get("rules", ()),
         enabled=enabled,
     )
+
+
+_UNITS = {"": 1, "B": 1, "KB": 1024, "K": 1024, "MB": 1024**2, "M": 1024**2, "GB": 1024**3, "G": 1024**3}
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from an integer or a string such as ``"5MB"``; 0 means no limit."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number of bytes or a size such as \"5MB\"")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*", value.upper())
+        if match:
+            return int(float(match.group(1)) * _UNITS[match.group(2)])
+    raise ValueError("must be a number of bytes or a size such as \"5MB\"")
 
 
 def _best(selectors: Iterable[str], code: str) -> int:

@@ -87,6 +87,14 @@ def _start() -> Span:
 
 def lint_file(src: SourceFile, job: Job) -> FileResult:
     """Lint one file; every failure becomes a finding, never an exception."""
+    limit = job.settings.max_file_size
+    if limit:
+        try:
+            size = src.path.stat().st_size
+        except OSError:
+            size = 0
+        if size > limit:
+            return FileResult(src.relpath, skipped=f"{_megabytes(size)} is over max-file-size ({_megabytes(limit)}); not checked")
     try:
         if src.kind == "sql":
             return _lint_sql(src, job)
@@ -95,6 +103,10 @@ def lint_file(src: SourceFile, job: Job) -> FileResult:
         return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to analyse; file not checked")
     except Exception as exc:  # an engine bug must not break the user's build
         return _diagnostic(src, job, INTERNAL_ERROR, _start(), f"internal error while linting this file: {type(exc).__name__}: {exc}")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _diagnostic(src: SourceFile, job: Job, meta: RuleMeta, span: Span, message: str, severity: Optional[Severity] = None) -> FileResult:

@@ -17,7 +17,7 @@ from backendlint.discovery import Problem, SourceFile
 from backendlint.engine.cache import Cache, content_key
 from backendlint.engine.codes import PARSE_ERROR
 from backendlint.engine.lint import Job, lint_file
-from backendlint.engine.python import recursion_limit_guard
+from backendlint.engine.python import with_deep_stack
 from backendlint.types import FileResult, Finding, RuleMeta, RunResult, Span
 
 Progress = Callable[[int], None]
@@ -44,7 +44,6 @@ def run(
     cache: Optional[Cache] = None,
 ) -> RunResult:
     """Lint ``files``; results sorted by path whatever the job count or cache state."""
-    recursion_limit_guard()
     results: List[FileResult] = []
     todo: List[Tuple[SourceFile, Optional[str]]] = []
     if cache is not None:
@@ -95,12 +94,15 @@ def lint_many(files: Sequence[SourceFile], job: Job, jobs: int, progress: Option
 
 
 def _sequential(files: Sequence[SourceFile], job: Job, progress: Optional[Progress]) -> List[FileResult]:
-    results = []
-    for src in files:
-        results.append(lint_file(src, job))
-        if progress is not None:
-            progress(1)
-    return results
+    def lint_all() -> List[FileResult]:
+        results = []
+        for src in files:
+            results.append(lint_file(src, job))
+            if progress is not None:
+                progress(1)
+        return results
+
+    return with_deep_stack(lint_all) if files else []
 
 
 def _size(src: SourceFile) -> int:
@@ -133,12 +135,12 @@ _WORKER_JOB: Optional[Job] = None
 def _init_worker(job: Job) -> None:
     global _WORKER_JOB
     _WORKER_JOB = job
-    recursion_limit_guard()
 
 
 def _lint_chunk(items: List[Tuple[int, SourceFile]]) -> List[Tuple[int, FileResult]]:
-    assert _WORKER_JOB is not None
-    return [(index, lint_file(src, _WORKER_JOB)) for index, src in items]
+    job = _WORKER_JOB
+    assert job is not None
+    return with_deep_stack(lambda: [(index, lint_file(src, job)) for index, src in items])
 
 
 def _parallel(files: Sequence[SourceFile], job: Job, jobs: int):

@@ -75,6 +75,10 @@ def render(result: RunResult, options: ReportOptions) -> str:
             for line in _frame(f):
                 console.print(line)
             console.print()
+    flagged = {f.path for f in findings}
+    for skipped in result.files:
+        if skipped.skipped is not None and skipped.path not in flagged:
+            console.print(f"[bold]{escape(skipped.path)}[/bold] [yellow]skipped[/yellow]: {escape(skipped.skipped)}")
     console.print(_summary(result))
     if not findings:
         return buffer.getvalue()
