@@ -5,8 +5,10 @@ pack; its rules import only :mod:`backendlint.api` (plus libcst, sqlglot and the
 standard library).
 """
 
+from backendlint_rules.missing_timeout import MissingTimeout
 from backendlint_rules.silent_except import SilentExcept
 
 RULES = [
     SilentExcept,
+    MissingTimeout,
 ]
