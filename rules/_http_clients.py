@@ -59,7 +59,7 @@ CLIENTS["httpx.Client"] = _HTTPX
 CLIENTS["httpx.AsyncClient"] = _HTTPX
 for _verb in AIOHTTP_VERBS:
     CLIENTS[f"aiohttp.ClientSession().{_verb}"] = _AIOHTTP_CALL
-    CLIENTS[f"aiohttp.request"] = _AIOHTTP_CALL
+    CLIENTS["aiohttp.request"] = _AIOHTTP_CALL
 CLIENTS.update(
     {
         "urllib.request.urlopen": _stdlib(2),

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from typing import Optional, Set, Tuple
 
 import libcst as cst
-
-from backendlint.api import Confidence, Rule, Severity, dotted_name
 from backendlint_rules._http_clients import (
     AIOHTTP_SESSIONS,
     AIOHTTP_TIMEOUTS,
@@ -19,6 +17,8 @@ from backendlint_rules._http_clients import (
     SOCKET_DEFAULT_FAMILIES,
     Client,
 )
+
+from backendlint.api import Confidence, Rule, Severity, dotted_name
 
 _GRPC_CALL = re.compile(r"(?:^|\.)\w+_pb2_grpc\.\w+Stub\(\)\.(\w+)(?:\.(future|with_call))?$")
 _SET_DEFAULT = re.compile(r"^(?:socket\.)?setdefaulttimeout\(\s*(?!None\s*\))\S", re.MULTILINE)
