@@ -5,10 +5,12 @@ pack; its rules import only :mod:`backendlint.api` (plus libcst, sqlglot and the
 standard library).
 """
 
+from backendlint_rules.hardcoded_secret import HardcodedSecret
 from backendlint_rules.missing_timeout import MissingTimeout
 from backendlint_rules.silent_except import SilentExcept
 
 RULES = [
     SilentExcept,
     MissingTimeout,
+    HardcodedSecret,
 ]
