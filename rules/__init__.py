@@ -8,9 +8,11 @@ standard library).
 from backendlint_rules.hardcoded_secret import HardcodedSecret
 from backendlint_rules.missing_timeout import MissingTimeout
 from backendlint_rules.silent_except import SilentExcept
+from backendlint_rules.weak_password_hash import WeakPasswordHash
 
 RULES = [
     SilentExcept,
     MissingTimeout,
     HardcodedSecret,
+    WeakPasswordHash,
 ]

@@ -16,6 +16,7 @@ MINIMUMS = {
     "BL401": (15, 15),
     "BL201": (20, 20),
     "BL301": (20, 20),
+    "BL302": (20, 20),
 }
 
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name[:2] == "BL")
