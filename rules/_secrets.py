@@ -218,6 +218,8 @@ def jwt_match(value: str) -> Optional[str]:
 
 def provider_match(value: str, artifactory: bool = False) -> Optional[Tuple[str, str]]:
     """``(provider, matched text)`` for a provider pattern in ``value``."""
+    if len(value) < 20:  # every provider pattern is longer
+        return None
     if value in AWS_EXAMPLES or any(example in value for example in AWS_EXAMPLES):
         return None
     for provider, pattern in [*PROVIDERS, *(ARTIFACTORY if artifactory else [])]:
@@ -240,6 +242,8 @@ def is_placeholder_token(text: str) -> bool:
 
 def basic_auth(value: str) -> Optional[Tuple[str, str, str, str]]:
     """``(scheme, user, password, host)`` of a URL with credentials."""
+    if "@" not in value or "://" not in value:
+        return None
     found = BASIC_AUTH.search(value)
     if not found:
         return None
