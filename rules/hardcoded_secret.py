@@ -293,7 +293,7 @@ def _string(node: Optional[cst.CSTNode]) -> Optional[str]:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
             value = node.evaluated_value
-        except Exception:  # noqa: BL401 - a literal LibCST cannot evaluate is no secret
+        except (ValueError, SyntaxError, UnicodeError):  # a literal LibCST cannot evaluate is no secret
             return None
         if isinstance(value, bytes):
             return value.decode("latin-1")

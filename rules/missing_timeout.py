@@ -28,6 +28,7 @@ _SEVERITIES = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.
 @dataclass(frozen=True)
 class Options:
     extra_functions: Tuple[str, ...] = ()
+    include_tests: bool = False
 
 
 class MissingTimeout(Rule):
@@ -86,6 +87,8 @@ class MissingTimeout(Rule):
       wrappers, `"myapp.http.fetch"`) that must be given a `timeout=` keyword. For speed the
       rule only reads modules that mention one of the known client libraries, so a wrapper
       call is checked in such modules.
+    - `include-tests` (default `false`): also check test code (modules importing `responses`,
+      `respx` and other HTTP mocks stay skipped).
 
     ## References
     - [CWE-400: Uncontrolled Resource Consumption](https://cwe.mitre.org/data/definitions/400.html)
@@ -124,7 +127,7 @@ class MissingTimeout(Rule):
 
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)
-        self._skip = ctx.file.is_test
+        self._skip = ctx.file.is_test and not self.options.include_tests
         self._socket_default = bool(_SET_DEFAULT.search(ctx.file.source))
         self._extra: Set[str] = set(self.options.extra_functions)
         self._mounted: Set[Tuple[int, str]] = set()
