@@ -59,6 +59,7 @@ EXCLUDED_SUFFIXES = (
     "_timeout", "_age", "_lifetime", "_algorithm", "_alg", "_env", "_var", "_regex", "_pattern", "_message",
     "_msg", "_error", "_label", "_help", "_format", "_scope", "_scopes", "_location", "_key_name", "_attr",
     "_class", "_backend", "_policy", "_mode", "_salt", "_min_length", "_max_length", "_id", "_ids", "_hint",
+    "_chars", "_charset", "_characters", "_alphabet", "_symbols", "_digits", "_letters",
 )
 ID_NAME = re.compile(r"(?:^(?:id|myid|userid)|_id)s?$|^(?:kid|revision|down_revision|branch_labels|depends_on)$")
 
@@ -160,8 +161,14 @@ def is_placeholder(value: str) -> bool:
 
 
 def is_sequential(value: str) -> bool:
+    """``abcdef...``, ``0123...`` and character-set alphabets (mostly ascending runs)."""
     upper = value.upper()
-    return any(upper in seq for seq in _SEQUENCES)
+    if any(upper in seq for seq in _SEQUENCES):
+        return True
+    if len(value) < 16:
+        return False
+    ascending = sum(1 for a, b in zip(value, value[1:]) if 0 < ord(b) - ord(a) <= 2)
+    return ascending >= 0.8 * (len(value) - 1)
 
 
 def looks_like_code(value: str) -> bool:

@@ -50,6 +50,8 @@ def test_mask_never_returns_the_value():
         ("abcdefghijklmnop", "token", False),
         ("9f0d4c2e-6b1a-4f7e-8c3d-2a5b7e9f1c0d", "token", False),
         ("short", "password", False),
+        ("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", "token", False),
+        ("k8Fq2LmX9vRt4WzN", "token", True),
     ],
 )
 def test_looks_like_secret(value, target, expected):
@@ -68,6 +70,7 @@ def test_looks_like_secret(value, target, expected):
         ("client_id", False),
         ("revision", False),
         ("tokenizer", False),
+        ("PASSWORD_CHARS", False),
     ],
 )
 def test_secret_names(name, expected):
