@@ -98,6 +98,8 @@ ENUM_BASES = frozenset({
 #: Calls that read configuration: a literal default there is a dev default.
 CONFIG_READERS = frozenset({"os.getenv", "os.environ.get", "decouple.config", "environ.Env()", "environs.Env()",
                             "environ.Env().str", "environs.Env().str"})
+#: ``environ.Env(NAME=(type, default))`` schemas.
+ENV_SCHEMAS = frozenset({"environ.Env", "environ.environ.Env"})
 #: Paths (beyond the configured test paths) that hold fixtures and examples.
 FIXTURE_PATH = re.compile(r"(?:^|/)(?:fixtures?/|factories\.py$|[^/]*testing[^/]*\.py$|conftest\.py$|examples?/)")
 

@@ -11,6 +11,7 @@ from backendlint_rules._secrets import (
     CONFIG_READERS,
     DEV_WORDS,
     ENUM_BASES,
+    ENV_SCHEMAS,
     FIXTURE_PATH,
     LOCAL_HOSTS,
     SETTINGS_BASES,
@@ -129,10 +130,14 @@ class HardcodedSecret(Rule):
             self._named(node.name.value, node.default)
 
     def visit_Call(self, node: cst.Call) -> None:
-        reader = self.ctx.resolve(node.func) in CONFIG_READERS
+        path = self.ctx.resolve(node.func)
+        reader = path in CONFIG_READERS
         for index, arg in enumerate(node.args):
             if arg.keyword is not None:
-                if reader and arg.keyword.value == "default":
+                if path in ENV_SCHEMAS and isinstance(arg.value, cst.Tuple) and len(arg.value.elements) == 2:
+                    # environ.Env(SECRET_KEY=(str, "dev-value")): a default overridden by the environment
+                    self._dev_default(arg.keyword.value, arg.value.elements[1].value)
+                elif reader and arg.keyword.value == "default":
                     self._config_default(node, arg.value)
                 else:
                     self._named(arg.keyword.value, arg.value)
@@ -231,9 +236,13 @@ class HardcodedSecret(Rule):
         self._emit(value_node, f"hardcoded secret in `{name}` ({mask(value)})", Severity.HIGH, confidence=Confidence.MEDIUM)
 
     def _config_default(self, call: cst.Call, value_node: cst.BaseExpression) -> None:
-        value = _string(value_node)
         key = _string(call.args[0].value) if call.args else None
-        if value is None or key is None:
+        if key is not None:
+            self._dev_default(key, value_node)
+
+    def _dev_default(self, key: str, value_node: cst.BaseExpression) -> None:
+        value = _string(value_node)
+        if value is None:
             return
         self._seen.add(id(value_node))
         if self._patterns(value_node, value):
