@@ -5,8 +5,14 @@ pack; its rules import only :mod:`backendlint.api` (plus libcst, sqlglot and the
 standard library).
 """
 
+from backendlint_rules.hardcoded_secret import HardcodedSecret
+from backendlint_rules.missing_timeout import MissingTimeout
 from backendlint_rules.silent_except import SilentExcept
+from backendlint_rules.weak_password_hash import WeakPasswordHash
 
 RULES = [
     SilentExcept,
+    MissingTimeout,
+    HardcodedSecret,
+    WeakPasswordHash,
 ]

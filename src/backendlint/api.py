@@ -270,6 +270,8 @@ class Rule:
     #: Cheap pre-filter: the file is only parsed for this rule when its text contains
     #: at least one of these substrings (empty: always).
     requires_text: ClassVar[Tuple[str, ...]] = ()
+    #: Never show the source line of a finding in any report (the line holds a secret).
+    redact_source: ClassVar[bool] = False
     #: LibCST metadata providers the rule reads through :meth:`get_metadata`.
     METADATA_DEPENDENCIES: ClassVar[Tuple[Any, ...]] = ()
     #: A frozen dataclass of options, filled from ``[tool.backendlint.rules.CODE]``.

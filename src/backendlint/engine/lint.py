@@ -7,7 +7,7 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple, Type
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple, Type
 
 import libcst as cst
 import pathspec
@@ -247,7 +247,8 @@ def _finish(
         kept.append(finding)
     if job.code_enabled(src.relpath, UNUSED_SUPPRESSION.code):
         kept.extend(_unused_suppressions(src, job, suppressions))
-    return FileResult(src.relpath, _with_fingerprints(kept, lines), None, suppressed)
+    redacted = frozenset(r.code for r in job.rules if getattr(r, "redact_source", False))
+    return FileResult(src.relpath, _with_fingerprints(kept, lines, redacted), None, suppressed)
 
 
 def _unused_suppressions(src: SourceFile, job: Job, suppressions: Suppressions) -> List[Finding]:
@@ -271,8 +272,13 @@ def _unused_suppressions(src: SourceFile, job: Job, suppressions: Suppressions) 
 _SPACE = re.compile(r"\s+")
 
 
-def _with_fingerprints(findings: List[Finding], lines: List[str]) -> Tuple[Finding, ...]:
-    """Attach a snippet and a line-number-free fingerprint to each finding."""
+def _with_fingerprints(
+    findings: List[Finding], lines: List[str], redacted: FrozenSet[str] = frozenset()
+) -> Tuple[Finding, ...]:
+    """Attach a snippet and a line-number-free fingerprint to each finding.
+
+    Findings of rules in ``redacted`` (rules that set ``redact_source``, e.g. secrets)
+    get no snippet, so no report format repeats the source line."""
     counts: Dict[Tuple[str, str], int] = {}
     out = []
     for finding in sorted(findings, key=Finding.sort_key):
@@ -283,7 +289,7 @@ def _with_fingerprints(findings: List[Finding], lines: List[str]) -> Tuple[Findi
         occurrence = counts.get(key, 0)
         counts[key] = occurrence + 1
         digest = hashlib.sha256(f"{finding.code}\0{finding.path}\0{normal}\0{occurrence}".encode()).hexdigest()[:20]
-        out.append(_replace(finding, fingerprint=digest, snippet=snippet[:400]))
+        out.append(_replace(finding, fingerprint=digest, snippet="" if finding.code in redacted else snippet[:400]))
     return tuple(out)
 
 
