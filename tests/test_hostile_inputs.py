@@ -44,7 +44,9 @@ def _messages(findings):
         ("bogus_cookie.py", b"# -*- coding: klingon -*-\nx = 1\n", "unknown encoding: klingon"),
         ("nul.py", b"x = 1\x00\n", "NUL bytes"),
         ("binary.py", bytes(range(256)) * 4, "NUL bytes"),
-        ("deep.py", b"x = " + b"(" * 5000 + b"1" + b")" * 5000 + b"\n", "nested"),
+        ("deep.py", b"x = " + b"(" * 5000 + b"1" + b")" * 5000 + b"\n", "too many nested parentheses"),
+        ("long_sum.py", b"x = " + b"+".join([b"1"] * 20000) + b"\n" + SWALLOW.encode(), "too deeply nested"),
+        ("long_chain.py", b"x = a" + b".b" * 5000 + b"\n" + SWALLOW.encode(), "too deeply nested"),
     ],
 )
 def test_unusable_files_get_bl001(tmp_path, name, data, needle):
@@ -61,7 +63,8 @@ def test_unusable_files_get_bl001(tmp_path, name, data, needle):
         ("crlf.py", SWALLOW.replace("\n", "\r\n").encode(), 3),
         ("formfeed.py", b"\x0c\n" + SWALLOW.encode(), 4),
         ("with space and caf\xc3\xa9/m\xc3\xb6dule one.py".encode().decode(), SWALLOW.encode(), 3),
-        ("long_sum.py", b"x = " + b"+".join([b"1"] * 20000) + b"\n" + SWALLOW.encode(), 4),
+        ("long_sum.py", b"x = " + b"+".join([b"1"] * 600) + b"\n" + SWALLOW.encode(), 4),
+        ("long_call.py", b"x = f(" + b", ".join([b"a.b.c"] * 2000) + b")\n" + SWALLOW.encode(), 4),
     ],
 )
 def test_odd_but_valid_files_are_linted(tmp_path, name, data, line):
@@ -87,7 +90,11 @@ def test_oversized_file_is_skipped_and_reported(tmp_path):
     assert findings == []
     skipped = {r.path: r.skipped for r in result.files if r.skipped}
     assert "over max-file-size" in skipped["generated.py"]
-    result, findings, _ = _run_with_control(tmp_path, "generated.py", big, max_file_size="20MB")
+    # The limit is a setting: a file over a lowered limit is skipped, under a raised one linted.
+    medium = line * (1024 * 1024 // len(line) + 1)
+    result, findings, _ = _run_with_control(tmp_path, "generated.py", medium, max_file_size="512KB")
+    assert "over max-file-size (0.5 MB)" in {r.path: r.skipped for r in result.files}["generated.py"]
+    result, findings, _ = _run_with_control(tmp_path, "generated.py", medium, max_file_size="2MB")
     assert findings == [] and not any(r.skipped for r in result.files)
 
 

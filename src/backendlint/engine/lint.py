@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import re
@@ -16,6 +15,7 @@ from backendlint.api import FileInfo, PendingReport, Rule, RuleContext, SqlState
 from backendlint.config import Settings
 from backendlint.discovery import SourceFile
 from backendlint.engine.codes import INTERNAL_ERROR, PARSE_ERROR, UNUSED_SUPPRESSION
+from backendlint.engine.precheck import precheck
 from backendlint.engine.python import ParsedFile, RuleFailure, RuleRef, failure_message, run_rules
 from backendlint.engine.source import SourceError, decode_python, decode_sql, looks_binary, read_bytes
 from backendlint.engine.suppress import ALL, Suppressions, python_suppressions, sql_suppressions
@@ -127,15 +127,18 @@ def _lint_python(src: SourceFile, job: Job) -> FileResult:
     text = decoded.text
     rules = [r for r in job.rules_for(src.relpath, "python") if not r.requires_text or any(t in text for t in r.requires_text)]
     suppressions = python_suppressions(text)
+    verdict = precheck(text)
+    if verdict.fatal is not None:
+        return _diagnostic(src, job, PARSE_ERROR, *verdict.fatal)
     if not rules:
-        problem = _syntax_problem(text)
+        problem = _confirm_syntax_error(text, verdict.syntax_error) if verdict.syntax_error else None
         if problem is not None:
             return _diagnostic(src, job, PARSE_ERROR, problem[0], problem[1])
         return _finish(src, job, text, [], suppressions, 0)
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        span, message = _describe_syntax_error(text, exc)
+        span, message = _describe_syntax_error(exc, verdict.syntax_error)
         return _diagnostic(src, job, PARSE_ERROR, span, message)
     except RecursionError:
         return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to parse; file not checked")
@@ -150,41 +153,27 @@ def _lint_python(src: SourceFile, job: Job) -> FileResult:
     return _finish(src, job, text, findings, suppressions, 0)
 
 
-def _syntax_problem(text: str) -> Optional[Tuple[Span, str]]:
-    """For a file no rule needs to parse: CPython's fast parser first, and only when it
-    objects, LibCST (which also reads syntax of other Python versions) to confirm."""
-    try:
-        compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        return None
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        pass
+def _confirm_syntax_error(text: str, cpython: Tuple[Span, str]) -> Optional[Tuple[Span, str]]:
+    """CPython objected to a file no rule needs to parse: LibCST (which also reads
+    syntax of other Python versions) confirms before the file is reported."""
     try:
         cst.parse_module(text)
         return None
     except cst.ParserSyntaxError as exc:
-        return _describe_syntax_error(text, exc)
+        return _describe_syntax_error(exc, cpython)
     except RecursionError:
         return _start(), "too deeply nested to parse; file not checked"
     except Exception as exc:
         return _start(), f"could not parse: {type(exc).__name__}: {_one_line(str(exc))}"
 
 
-def _describe_syntax_error(text: str, exc: cst.ParserSyntaxError) -> Tuple[Span, str]:
+def _describe_syntax_error(exc: cst.ParserSyntaxError, cpython: Optional[Tuple[Span, str]]) -> Tuple[Span, str]:
     """Prefer CPython's own wording and position when it agrees that the code is invalid."""
-    try:
-        compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as err:
-        line = err.lineno or 1
-        column = max(err.offset or 1, 1)
-        return Span(line, column, line, column), f"syntax error: {_one_line(err.msg)}"
-    except (ValueError, MemoryError, RecursionError):
-        pass
-    else:
-        line, column = exc.raw_line, exc.raw_column + 1
-        message = f"not analysed: this syntax is valid Python but LibCST cannot parse it ({_one_line(exc.message)})"
-        return Span(line, column, line, column), message
+    if cpython is not None:
+        return cpython
     line, column = exc.raw_line, exc.raw_column + 1
-    return Span(line, column, line, column), f"syntax error: {_one_line(exc.message)}"
+    message = f"not analysed: this syntax is valid Python but LibCST cannot parse it ({_one_line(exc.message)})"
+    return Span(line, column, line, column), message
 
 
 def _one_line(text: str) -> str:
