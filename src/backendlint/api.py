@@ -272,6 +272,9 @@ class Rule:
     requires_text: ClassVar[Tuple[str, ...]] = ()
     #: Never show the source line of a finding in any report (the line holds a secret).
     redact_source: ClassVar[bool] = False
+    #: Project-wide facts the rule reads through ``ctx.project.get(name)`` (``"catalog"``,
+    #: ``"migrations"``); the project pass runs only when a selected rule asks for some.
+    project_facts: ClassVar[Tuple[str, ...]] = ()
     #: LibCST metadata providers the rule reads through :meth:`get_metadata`.
     METADATA_DEPENDENCIES: ClassVar[Tuple[Any, ...]] = ()
     #: A frozen dataclass of options, filled from ``[tool.backendlint.rules.CODE]``.

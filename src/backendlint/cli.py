@@ -24,6 +24,8 @@ from backendlint.engine.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from backendlint.engine.cache import Cache, bucket_key, code_digest
 from backendlint.engine.lint import Job
 from backendlint.engine.runner import default_jobs, run
+from backendlint.project import EMPTY as EMPTY_PROJECT
+from backendlint.project import gather_project
 from backendlint.registry import Registry, RegistryError, default_registry
 from backendlint.reporters import FORMATS, ReportOptions, reporters
 from backendlint.types import RunResult
@@ -166,17 +168,21 @@ def lint_paths(
     """Discover and lint; the programmatic entry point the CLI uses."""
     files, problems = discover(targets, settings)
     selected = [r for r in registry.rules() if settings.is_enabled(r.meta.code)]
+    rule_classes = tuple(r.cls for r in selected)
+    code_key = code_digest(rule_classes) if cache_dir is not None or any(c.project_facts for c in rule_classes) else ""
+    wanted = sorted({name for cls in rule_classes for name in cls.project_facts})
+    project = gather_project(settings, wanted, cache_dir, code_key) if wanted else EMPTY_PROJECT
     job = Job(
         settings=settings,
-        rules=tuple(r.cls for r in selected),
+        rules=rule_classes,
         names=tuple((k, r.meta.code) for r in registry.rules() for k in (r.meta.name, *r.meta.aliases)),
+        project=project,
         debug=debug,
     )
     metas = [m for m in registry.metas() if settings.is_enabled(m.code)]
     cache = None
     if cache_dir is not None:
-        project_digest = getattr(job.project, "digest", lambda: "")()
-        key = bucket_key(repr(settings), code_digest(job.rules), project_digest, repr((debug, job.names)))
+        key = bucket_key(repr(settings), code_key, project.digest(), repr((debug, job.names)))
         cache = Cache(cache_dir, key)
     with progress_bar(len(files), show_progress) as advance:
         return run(files, job, metas, problems, progress=advance, jobs=jobs, cache=cache)

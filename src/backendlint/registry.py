@@ -80,6 +80,11 @@ def validate_rule(cls: Type[Rule]) -> None:
     missing = missing_sections(cls.__doc__ or "")
     if missing:
         raise RegistryError(f"{where}: docstring lacks section(s): {', '.join(missing)}")
+    from backendlint.project import known_facts
+
+    unknown = [name for name in cls.project_facts if name not in known_facts()]
+    if unknown:
+        raise RegistryError(f"{where}: unknown project facts {unknown} (known: {', '.join(known_facts())})")
     for attr in dir(cls):
         for prefix in ("visit_", "leave_"):
             if attr.startswith(prefix) and attr[len(prefix) :] not in _NODE_TYPES:

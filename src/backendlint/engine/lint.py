@@ -19,6 +19,8 @@ from backendlint.engine.precheck import precheck
 from backendlint.engine.python import ParsedFile, RuleFailure, RuleRef, failure_message, run_rules
 from backendlint.engine.source import SourceError, decode_python, decode_sql, looks_binary, read_bytes
 from backendlint.engine.suppress import ALL, Suppressions, python_suppressions, sql_suppressions
+from backendlint.project.facts import EMPTY as EMPTY_PROJECT
+from backendlint.project.facts import ProjectFacts
 from backendlint.sql.parse import parse_sql, split_statements
 from backendlint.types import FileResult, Finding, RuleMeta, Severity, Span
 
@@ -30,7 +32,7 @@ class Job:
     settings: Settings
     rules: Tuple[Type[Rule], ...]
     names: Tuple[Tuple[str, str], ...] = ()
-    project: Any = None
+    project: ProjectFacts = EMPTY_PROJECT
     debug: bool = False
 
     def matches(self, pattern: str, code: str) -> bool:

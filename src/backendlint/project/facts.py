@@ -1,0 +1,204 @@
+"""The project pass: facts about the whole project, gathered once before linting.
+
+Some rules judge a line by what other files say: an index declared in a model or a
+migration, the state of a field after the earlier migrations of its app. A
+:class:`Gatherer` reads the files it wants (cheaply: stdlib ``ast`` or sqlglot, never
+the full LibCST pipeline) into small JSON-able per-file facts, then combines them
+into one read-only object. Per-file facts are cached by content hash, so a warm run
+re-reads only what changed.
+
+Rules ask for the facts they use by name (``Rule.project_facts``); a run whose
+selected rules need none skips the pass. The project is the tree under the settings
+root (not only the paths on the command line), so that linting one changed file in a
+pre-commit hook still sees every model, migration and ``.sql`` file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
+
+from backendlint.config import Settings
+from backendlint.discovery import SourceFile, discover
+from backendlint.engine.source import SourceError, decode_python, decode_sql, read_bytes
+
+
+class Gatherer(Protocol):
+    """Reads some of the project's files into one kind of project-wide facts."""
+
+    #: The name rules use in ``project_facts`` and in ``ctx.project.get(name)``.
+    name: str
+
+    def wants(self, relpath: str, kind: str, text: str) -> bool:
+        """Whether the file holds facts of this kind (a cheap path/substring test)."""
+
+    def read(self, relpath: str, kind: str, text: str, dialect: str) -> Any:
+        """The file's facts as JSON-able data (lists, dicts, strings, numbers)."""
+
+    def combine(self, per_file: Mapping[str, Any]) -> Any:
+        """All files' facts (relpath -> what :meth:`read` returned) -> the facts object."""
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the project pass found, by gatherer name; plain data, picklable."""
+
+    facts: Tuple[Tuple[str, Any], ...] = ()
+    fingerprint: str = ""
+    files: int = 0
+
+    def get(self, name: str) -> Any:
+        """The facts of gatherer ``name``, or ``None`` when the run did not gather them."""
+        for key, value in self.facts:
+            if key == name:
+                return value
+        return None
+
+    def digest(self) -> str:
+        """Changes whenever a file the facts came from changes (part of the cache key)."""
+        return self.fingerprint
+
+
+EMPTY = ProjectFacts()
+
+_GATHERERS: Dict[str, Gatherer] = {}
+
+
+def register(gatherer: Gatherer) -> Gatherer:
+    """Make a gatherer known to the engine (done by the modules of this package)."""
+    _GATHERERS[gatherer.name] = gatherer
+    return gatherer
+
+
+def gatherers() -> Dict[str, Gatherer]:
+    from backendlint.project import catalog, migrations  # noqa: F401  (registers the built-in gatherers)
+
+    return dict(_GATHERERS)
+
+
+def known_facts() -> Tuple[str, ...]:
+    return tuple(sorted(gatherers()))
+
+
+@dataclass
+class _FileCache:
+    """Per-file facts of one gatherer, keyed by content hash; atomic JSON file."""
+
+    path: Optional[Path]
+    entries: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    fresh: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Optional[Path]) -> _FileCache:
+        cache = cls(path)
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(data, dict):
+                    cache.entries = data
+            except (OSError, ValueError):
+                pass
+        return cache
+
+    def get(self, relpath: str, digest: str) -> Tuple[bool, Any]:
+        entry = self.entries.get(relpath)
+        if isinstance(entry, dict) and entry.get("hash") == digest:
+            self.fresh[relpath] = entry
+            return True, entry.get("facts")
+        return False, None
+
+    def put(self, relpath: str, digest: str, facts: Any) -> None:
+        self.fresh[relpath] = {"hash": digest, "facts": facts}
+
+    def save(self) -> None:
+        if self.path is None or self.fresh == self.entries:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    json.dump(self.fresh, stream, separators=(",", ":"))
+                os.replace(temporary, self.path)
+            finally:
+                if os.path.exists(temporary):
+                    os.unlink(temporary)
+        except OSError:
+            pass
+
+
+def _text(src: SourceFile, data: bytes) -> Optional[str]:
+    try:
+        return (decode_sql(data) if src.kind == "sql" else decode_python(data)).text
+    except SourceError:
+        return None
+
+
+def gather_project(
+    settings: Settings,
+    names: Sequence[str],
+    cache_dir: Optional[Path] = None,
+    code_key: str = "",
+    files: Optional[Sequence[SourceFile]] = None,
+) -> ProjectFacts:
+    """Run the gatherers ``names`` over the project under ``settings.root``.
+
+    ``files`` replaces the discovery of the project's files (tests); ``cache_dir``
+    enables the per-file cache, whose entries are valid for ``code_key`` (the digest
+    of the engine's source) only. Never raises for a file it cannot read or parse:
+    that file simply contributes no facts."""
+    available = gatherers()
+    chosen = [available[n] for n in sorted(set(names)) if n in available]
+    if not chosen:
+        return EMPTY
+    if files is None:
+        files, _ = discover([settings.root], settings)
+    caches = {
+        g.name: _FileCache.load(cache_dir / "project" / f"{g.name}-{code_key[:16]}.json" if cache_dir else None)
+        for g in chosen
+    }
+    per_file: Dict[str, Dict[str, Any]] = {g.name: {} for g in chosen}
+    fingerprint = hashlib.sha256(code_key.encode())
+    used = 0
+    for src in files:
+        try:
+            data = read_bytes(src.path)
+        except SourceError:
+            continue
+        if b"\x00" in data[:8192] or len(data) > settings.max_file_size > 0:
+            continue
+        text: Optional[str] = None
+        digest = ""
+        for gatherer in chosen:
+            if text is None:
+                text = _text(src, data)
+                if text is None:
+                    break
+            if not gatherer.wants(src.relpath, src.kind, text):
+                continue
+            if not digest:
+                digest = hashlib.sha256(data).hexdigest()
+                fingerprint.update(f"{src.relpath}\0{digest}\0".encode())
+                used += 1
+            cache = caches[gatherer.name]
+            hit, facts = cache.get(src.relpath, digest)
+            if not hit:
+                try:
+                    facts = gatherer.read(src.relpath, src.kind, text, settings.sql_dialect)
+                except (RecursionError, MemoryError, ValueError, SyntaxError):
+                    facts = None
+                cache.put(src.relpath, digest, facts)
+            if facts is not None:
+                per_file[gatherer.name][src.relpath] = facts
+    for cache in caches.values():
+        cache.save()
+    combined: List[Tuple[str, Any]] = []
+    for gatherer in chosen:
+        combined.append((gatherer.name, gatherer.combine(per_file[gatherer.name])))
+        fingerprint.update(gatherer.name.encode())
+    return ProjectFacts(tuple(combined), fingerprint.hexdigest()[:32], used)
