@@ -190,7 +190,7 @@ def gather_project(
             if not hit:
                 try:
                     facts = gatherer.read(src.relpath, src.kind, text, settings.sql_dialect)
-                except (RecursionError, MemoryError, ValueError, SyntaxError):
+                except Exception:  # a file a gatherer cannot read contributes no facts
                     facts = None
                 cache.put(src.relpath, digest, facts)
             if facts is not None:
