@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import List
 
 import libcst as cst
+from backendlint_rules._sql_sinks import find_sql_sink
 
 from backendlint.sql.extract import sql_text
-from backendlint_rules._sql_sinks import find_sql_sink
 from tests.test_engine import _rule, _run
 
 SEEN: List[tuple] = []
