@@ -45,9 +45,12 @@ def multitool() -> Path:
     if npm is None:
         pytest.skip("npm is not installed, so Microsoft's SARIF validator (@microsoft/sarif-multitool) cannot be fetched")
     prefix = _cache_dir() / f"sarif-multitool-{VERSION}"
+    try:
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable cache: install for this run only
+        prefix = Path(tempfile.mkdtemp(prefix="sarif-multitool-")) / VERSION
     binary = _binary(prefix)
     if not binary.is_file():
-        prefix.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=prefix.parent, prefix=".install-"))
         proc = subprocess.run(
             [npm, "install", "--prefix", str(staging), "--no-audit", "--no-fund", "--no-save",
