@@ -1,8 +1,9 @@
 """The pre-commit hook, for real: a throw-away repository whose git pre-commit hook runs
 this checkout's ``.pre-commit-hooks.yaml`` through ``pre-commit try-repo``.
 
-pre-commit builds the hook's environment by pip-installing the checkout, so this is one
-of the slow tests (about a minute, most of it that install).
+pre-commit builds the hook's environment by pip-installing the checkout, afresh for each
+``try-repo`` (it uses a temporary store, whatever PRE_COMMIT_HOME says): twice here. That
+makes this the slowest test (over a minute, nearly all of it those installs).
 """
 
 from __future__ import annotations
