@@ -16,9 +16,10 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import click
 
-from backendlint import __version__
+from backendlint import __version__, gitdiff
+from backendlint import baseline as baselines
 from backendlint.config import ConfigError, Settings, load
-from backendlint.discovery import discover
+from backendlint.discovery import discover, relative_to_root
 from backendlint.docs import page_filename, render_index, render_markdown
 from backendlint.engine.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from backendlint.engine.cache import Cache, bucket_key, code_digest
@@ -58,7 +59,7 @@ def _color_wanted(no_color: bool, output: Optional[str]) -> bool:
 def _guard(debug: bool, action: Callable[[], int]) -> int:
     try:
         return action()
-    except (ConfigError, RegistryError) as exc:
+    except (ConfigError, RegistryError, baselines.BaselineError, gitdiff.GitError) as exc:
         raise UserError(str(exc)) from None
     except click.ClickException:
         raise
@@ -100,6 +101,9 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the number of CPUs).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the findings cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache directory (default: .backendlint_cache at the project root).")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings this baseline file does not record.")
+@click.option("--no-baseline", is_flag=True, help="Ignore the baseline file named in the config.")
+@click.option("--diff", "diff_ref", metavar="REF", help="Report only findings on lines changed since the git REF (a branch, tag or commit).")
 def check(
     paths: Tuple[Path, ...],
     select: Tuple[str, ...],
@@ -117,6 +121,9 @@ def check(
     jobs: Optional[int],
     no_cache: bool,
     cache_dir: Optional[Path],
+    baseline_file: Optional[Path],
+    no_baseline: bool,
+    diff_ref: Optional[str],
 ) -> None:
     """Lint PATHS (default: the current directory)."""
 
@@ -134,8 +141,11 @@ def check(
                 "fail_on": fail_on,
                 "report_unused_ignores": report_unused_ignores,
                 "max_file_size": max_file_size,
+                "baseline": baseline_file,
             },
         )
+        changed = gitdiff.changed_lines(settings.root, diff_ref) if diff_ref else None
+        entries = baselines.read(settings.baseline) if settings.baseline and not no_baseline else None
         result = lint_paths(
             targets,
             settings,
@@ -144,7 +154,12 @@ def check(
             jobs=jobs or default_jobs(),
             cache_dir=None if no_cache else (cache_dir or settings.root / DEFAULT_CACHE_DIR),
             show_progress=fmt == "text" and output is None and sys.stderr.isatty(),
+            only=changed.wants if changed else None,
         )
+        if entries is not None and settings.baseline is not None:
+            result = baselines.apply(result, entries, relative_to_root(settings.baseline, settings.root))
+        if changed is not None:
+            result = gitdiff.apply(result, changed)
         options = ReportOptions(color=_color_wanted(no_color, str(output) if output else None), width=_width())
         text = reporters()[fmt](result, options)
         _write(text, output, options.color)
@@ -164,9 +179,13 @@ def lint_paths(
     jobs: int = 1,
     cache_dir: Optional[Path] = None,
     show_progress: bool = False,
+    only: Optional[Callable[[str], bool]] = None,
 ) -> RunResult:
-    """Discover and lint; the programmatic entry point the CLI uses."""
+    """Discover and lint (only the files whose relative path ``only`` accepts, when
+    given); the programmatic entry point the CLI uses."""
     files, problems = discover(targets, settings)
+    if only is not None:
+        files = [f for f in files if only(f.relpath)]
     selected = [r for r in registry.rules() if settings.is_enabled(r.meta.code)]
     rule_classes = tuple(r.cls for r in selected)
     code_key = code_digest(rule_classes) if cache_dir is not None or any(c.project_facts for c in rule_classes) else ""
@@ -234,6 +253,73 @@ def _write(text: str, output: Optional[Path], color: bool = False) -> None:
                 os.unlink(temporary)
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@main.command("baseline")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help=f"Baseline file to write (default: the config's baseline, else {baselines.DEFAULT_FILE} at the project root).")
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated; replaces the config).")
+@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the config.")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Read settings from FILE.")
+@click.option("--report-unused-ignores", is_flag=True, help="Record unused suppression comments (BL002) too.")
+@click.option("--max-file-size", help='Skip files larger than this ("5MB", bytes; 0: no limit).')
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the number of CPUs).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the findings cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache directory (default: .backendlint_cache at the project root).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal and rule errors.")
+def baseline_command(
+    paths: Tuple[Path, ...],
+    output: Optional[Path],
+    select: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    config_file: Optional[Path],
+    report_unused_ignores: bool,
+    max_file_size: Optional[str],
+    jobs: Optional[int],
+    no_cache: bool,
+    cache_dir: Optional[Path],
+    debug: bool,
+) -> None:
+    """Record the findings in PATHS (default: .) in a baseline file; `check --baseline
+    FILE` (or `baseline` in the config) then reports only findings it does not record."""
+
+    def action() -> int:
+        targets = list(paths) or [Path(".")]
+        registry = _registry()
+        settings = load(
+            registry,
+            config_file=config_file,
+            start=targets[0],
+            overrides={
+                "select": _split(select),
+                "extend_select": _split(extend_select),
+                "ignore": _split(ignore),
+                "report_unused_ignores": report_unused_ignores,
+                "max_file_size": max_file_size,
+            },
+        )
+        result = lint_paths(
+            targets,
+            settings,
+            registry,
+            debug=debug,
+            jobs=jobs or default_jobs(),
+            cache_dir=None if no_cache else (cache_dir or settings.root / DEFAULT_CACHE_DIR),
+        )
+        entries = baselines.entries_of(result.findings)
+        target = output or settings.baseline or settings.root / baselines.DEFAULT_FILE
+        _write(baselines.dumps(entries), target)
+        count = len(result.findings)
+        where = len({f.path for f in result.findings})
+        click.echo(
+            f"Recorded {count} finding{'' if count == 1 else 's'} in {where} file{'' if where == 1 else 's'} "
+            f"({result.files_checked} checked) in {relative_to_root(target, settings.root)}."
+        )
+        return EXIT_CLEAN
+
+    sys.exit(_guard(debug, action))
 
 
 @main.command("rules")

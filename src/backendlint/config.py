@@ -88,6 +88,8 @@ class Settings:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rule_options: Tuple[Tuple[str, Any], ...] = ()
     enabled: Tuple[str, ...] = ()
+    # Applied after linting, so not part of the findings cache key (repr).
+    baseline: Optional[Path] = field(default=None, repr=False)
 
     def options_map(self) -> Dict[str, Any]:
         return dict(self.rule_options)
@@ -111,6 +113,7 @@ _KEYS: Dict[str, Tuple[str, str]] = {
     "respect-gitignore": ("respect_gitignore", "bool"),
     "report-unused-ignores": ("report_unused_ignores", "bool"),
     "max-file-size": ("max_file_size", "size"),
+    "baseline": ("baseline", "path"),
     "rules": ("rules", "rules"),
 }
 
@@ -226,7 +229,8 @@ def load(
 ) -> Settings:
     """Read and validate the configuration and apply command-line ``overrides``.
 
-    ``overrides`` keys: select, extend_select, ignore, fail_on, report_unused_ignores.
+    ``overrides`` keys: select, extend_select, ignore, fail_on, report_unused_ignores,
+    max_file_size, baseline (a path relative to the working directory).
     ``root`` (default: the config file's directory, else the working directory) is what
     reported paths are relative to."""
     path = config_file
@@ -257,6 +261,10 @@ def load(
             if not isinstance(value, str) or value not in SQL_DIALECTS:
                 raise ConfigError(f"{where}'{key}' must be one of: {', '.join(SQL_DIALECTS)}")
             values[attr] = value
+        elif kind == "path":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}'{key}' must be a file path (a string)")
+            values[attr] = root / value
         elif kind == "size":
             try:
                 values[attr] = parse_size(value)
@@ -292,6 +300,8 @@ def load(
             raise ConfigError(f"--max-file-size: {exc}") from None
     if overrides.get("report_unused_ignores"):
         values["report_unused_ignores"] = True
+    if overrides.get("baseline") is not None:
+        values["baseline"] = Path(overrides["baseline"]).absolute()
     select = tuple(values.get("select", ("BL",))) + tuple(values.get("extend_select", ()))
     ignore = tuple(values.get("ignore", ())) + tuple(values.get("extend_ignore", ()))
     enabled = _enabled(registry.all_codes(), select, ignore, values.get("report_unused_ignores", False))
@@ -311,6 +321,7 @@ def load(
         max_file_size=values.get("max_file_size", DEFAULT_MAX_FILE_SIZE),
         rule_options=values.get("rules", ()),
         enabled=enabled,
+        baseline=values.get("baseline"),
     )
 
 

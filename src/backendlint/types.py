@@ -68,6 +68,7 @@ class Finding:
     fingerprint: str = ""
     snippet: str = ""
     extra: Tuple[Tuple[str, str], ...] = ()
+    line_fingerprint: str = ""
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.column, self.code, self.message)
@@ -105,12 +106,32 @@ class FileResult:
 
 
 @dataclass(frozen=True)
+class BaselineSummary:
+    """What a baseline did to a run: findings it hid, recorded findings it no longer matched."""
+
+    path: str
+    hidden: int = 0
+    stale: int = 0
+
+
+@dataclass(frozen=True)
+class DiffSummary:
+    """What ``--diff REF`` did to a run: findings outside the changed lines it left out."""
+
+    ref: str
+    hidden: int = 0
+    files: int = 0
+
+
+@dataclass(frozen=True)
 class RunResult:
     """The outcome of a whole run, in deterministic order."""
 
     files: Tuple[FileResult, ...] = ()
     rules: Tuple[RuleMeta, ...] = ()
     notes: Tuple[str, ...] = field(default=())
+    baseline: Optional[BaselineSummary] = None
+    diff: Optional[DiffSummary] = None
 
     @property
     def findings(self) -> Tuple[Finding, ...]:

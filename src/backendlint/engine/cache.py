@@ -26,7 +26,7 @@ from typing import Any, Dict, Iterable, Optional, Sequence, Type
 from backendlint import __version__
 from backendlint.types import Confidence, FileResult, Finding, Severity, Span
 
-FORMAT = 1
+FORMAT = 2
 MAX_AGE_DAYS = 14
 MAX_BUCKETS = 8
 DEFAULT_DIR = ".backendlint_cache"
@@ -91,6 +91,7 @@ def _finding_from_json(data: Dict[str, Any]) -> Finding:
         fingerprint=data["fingerprint"],
         snippet=data["snippet"],
         extra=tuple(tuple(pair) for pair in data["extra"]),  # type: ignore[misc]
+        line_fingerprint=data["line_fingerprint"],
     )
 
 

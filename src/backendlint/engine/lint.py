@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import re
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple, Type
+from typing import List, Optional, Tuple, Type
 
 import libcst as cst
 import pathspec
@@ -15,6 +13,7 @@ from backendlint.api import FileInfo, PendingReport, Rule, RuleContext, SqlState
 from backendlint.config import Settings
 from backendlint.discovery import SourceFile
 from backendlint.engine.codes import INTERNAL_ERROR, PARSE_ERROR, UNUSED_SUPPRESSION
+from backendlint.engine.fingerprint import with_fingerprints
 from backendlint.engine.parsing import parse_module
 from backendlint.engine.precheck import precheck
 from backendlint.engine.python import ParsedFile, RuleFailure, RuleRef, failure_message, run_rules
@@ -115,7 +114,7 @@ def _megabytes(size: int) -> str:
 def _diagnostic(src: SourceFile, job: Job, meta: RuleMeta, span: Span, message: str, severity: Optional[Severity] = None) -> FileResult:
     if not job.code_enabled(src.relpath, meta.code):
         return FileResult(src.relpath)
-    return FileResult(src.relpath, (_finding(meta, src.relpath, span, message, severity),))
+    return FileResult(src.relpath, with_fingerprints([_finding(meta, src.relpath, span, message, severity)], ()))
 
 
 def _lint_python(src: SourceFile, job: Job) -> FileResult:
@@ -240,7 +239,7 @@ def _finish(
     if job.code_enabled(src.relpath, UNUSED_SUPPRESSION.code):
         kept.extend(_unused_suppressions(src, job, suppressions))
     redacted = frozenset(r.code for r in job.rules if getattr(r, "redact_source", False))
-    return FileResult(src.relpath, _with_fingerprints(kept, lines, redacted), None, suppressed)
+    return FileResult(src.relpath, with_fingerprints(kept, lines, src.kind, redacted), None, suppressed)
 
 
 def _unused_suppressions(src: SourceFile, job: Job, suppressions: Suppressions) -> List[Finding]:
@@ -259,36 +258,6 @@ def _unused_suppressions(src: SourceFile, job: Job, suppressions: Suppressions) 
             message = f"unused suppression ({kind} for {label}): no such finding here; remove the comment"
             out.append(_finding(UNUSED_SUPPRESSION, src.relpath, Span(item.line, 1, item.line, 1), message))
     return out
-
-
-_SPACE = re.compile(r"\s+")
-
-
-def _with_fingerprints(
-    findings: List[Finding], lines: List[str], redacted: FrozenSet[str] = frozenset()
-) -> Tuple[Finding, ...]:
-    """Attach a snippet and a line-number-free fingerprint to each finding.
-
-    Findings of rules in ``redacted`` (rules that set ``redact_source``, e.g. secrets)
-    get no snippet, so no report format repeats the source line."""
-    counts: Dict[Tuple[str, str], int] = {}
-    out = []
-    for finding in sorted(findings, key=Finding.sort_key):
-        index = finding.span.line - 1
-        snippet = lines[index] if 0 <= index < len(lines) else ""
-        normal = _SPACE.sub(" ", snippet.strip())
-        key = (finding.code, normal)
-        occurrence = counts.get(key, 0)
-        counts[key] = occurrence + 1
-        digest = hashlib.sha256(f"{finding.code}\0{finding.path}\0{normal}\0{occurrence}".encode()).hexdigest()[:20]
-        out.append(_replace(finding, fingerprint=digest, snippet="" if finding.code in redacted else snippet[:400]))
-    return tuple(out)
-
-
-def _replace(finding: Finding, **changes: Any) -> Finding:
-    from dataclasses import replace
-
-    return replace(finding, **changes)
 
 
 # -- SQL files ------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from backendlint.discovery import Problem, SourceFile
 from backendlint.engine.cache import Cache, content_key
 from backendlint.engine.codes import PARSE_ERROR
+from backendlint.engine.fingerprint import with_fingerprints
 from backendlint.engine.lint import Job, lint_file
 from backendlint.engine.python import with_deep_stack
 from backendlint.types import FileResult, Finding, RuleMeta, RunResult, Span
@@ -165,4 +166,4 @@ def problem_result(problem: Problem, job: Job) -> FileResult:
         path=problem.relpath,
         span=Span(1, 1, 1, 1),
     )
-    return FileResult(problem.relpath, (finding,), skipped=problem.message)
+    return FileResult(problem.relpath, with_fingerprints([finding], ()), skipped=problem.message)

@@ -29,6 +29,7 @@ def finding_dict(finding: Finding) -> Dict[str, Any]:
         "end_line": finding.span.end_line,
         "end_column": finding.span.end_column,
         "fingerprint": finding.fingerprint,
+        "line_fingerprint": finding.line_fingerprint,
     }
 
 
@@ -46,6 +47,12 @@ def render(result: RunResult, options: ReportOptions) -> str:
             "findings": len(findings),
             "suppressed": sum(r.suppressed for r in result.files),
             "by_rule": dict(sorted(by_rule.items())),
+            "baseline": None
+            if result.baseline is None
+            else {"path": result.baseline.path, "hidden": result.baseline.hidden, "stale": result.baseline.stale},
+            "diff": None
+            if result.diff is None
+            else {"ref": result.diff.ref, "files_changed": result.diff.files, "hidden": result.diff.hidden},
         },
         "findings": [finding_dict(f) for f in findings],
     }

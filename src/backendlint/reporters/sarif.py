@@ -1,12 +1,23 @@
-"""SARIF 2.1.0 output for GitHub code scanning and SARIF-aware editors."""
+"""SARIF 2.1.0 output for GitHub code scanning and SARIF-aware editors.
+
+Beyond the schema, what GitHub's ingestion wants: every rule with short and full
+descriptions (at most 1,024 characters each), ``help`` text and markdown (the rule's
+documentation page) and ``helpUri``; ``properties.tags``, ``precision`` and, for rules
+tagged ``security``, a ``security-severity`` score derived from the severity (others get
+``problem.severity``); results with a level from their severity, a relative,
+percent-encoded URI against ``%SRCROOT%`` and one ``partialFingerprints`` value per
+result. No absolute path appears anywhere.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any, Dict, List
+from urllib.parse import quote
 
 from backendlint import __version__
-from backendlint.docs import help_uri, sections
+from backendlint.docs import help_uri, render_markdown, sections
+from backendlint.engine.fingerprint import occurrences
 from backendlint.reporters import ReportOptions
 from backendlint.types import RuleMeta, RunResult, Severity
 
@@ -15,31 +26,48 @@ INFORMATION_URI = "https://github.com/backendlint/backendlint"
 SRCROOT = "%SRCROOT%"
 
 _LEVELS = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.INFO: "note"}
+# GitHub's bands: critical >= 9.0, high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9.
 _SECURITY_SEVERITY = {Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0", Severity.INFO: "1.0"}
+_PROBLEM_SEVERITY = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "recommendation", Severity.INFO: "recommendation"}
+_MAX_DESCRIPTION = 1024
+_GENERATED = "<!--"
+
+
+def _clip(text: str, limit: int = _MAX_DESCRIPTION) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "\u2026"
 
 
 def _rule(meta: RuleMeta) -> Dict[str, Any]:
-    parts = sections(meta.doc)
-    full = parts.get("What it does") or meta.summary
-    why = parts.get("Why is this bad")
-    help_text = "\n\n".join(p for p in (full, why, parts.get("Use instead")) if p)
+    what = sections(meta.doc).get("What it does") or meta.summary
+    page = render_markdown(meta).split(_GENERATED, 1)[0].rstrip() + "\n"
     tags = list(meta.tags)
-    properties: Dict[str, Any] = {"tags": tags, "precision": _precision(meta)}
-    if "security" in tags:
-        properties["security-severity"] = _SECURITY_SEVERITY[meta.severity]
     if meta.cwe:
         tags.append(f"external/cwe/cwe-{meta.cwe}")
-    rule: Dict[str, Any] = {
+    properties: Dict[str, Any] = {"tags": tags, "precision": _precision(meta)}
+    if "security" in meta.tags:
+        properties["security-severity"] = _SECURITY_SEVERITY[meta.severity]
+    else:
+        properties["problem.severity"] = _PROBLEM_SEVERITY[meta.severity]
+    return {
         "id": meta.code,
         "name": meta.name,
-        "shortDescription": {"text": meta.summary},
-        "fullDescription": {"text": full},
-        "help": {"text": help_text, "markdown": meta.doc},
+        "shortDescription": {"text": _clip(meta.summary)},
+        "fullDescription": {"text": _clip(what.split("\n\n", 1)[0])},
+        "help": {"text": page, "markdown": page},
         "helpUri": help_uri(meta),
         "defaultConfiguration": {"level": _LEVELS[meta.severity]},
         "properties": properties,
     }
-    return rule
+
+
+def artifact_uri(path: str) -> str:
+    """A project-relative POSIX path as a relative URI reference."""
+    return quote(path, safe="/-._~!$&'()*+,;=@")
 
 
 def _precision(meta: RuleMeta) -> str:
@@ -50,7 +78,9 @@ def render(result: RunResult, options: ReportOptions) -> str:
     metas = list(result.rules)
     index = {m.code: i for i, m in enumerate(metas)}
     results: List[Dict[str, Any]] = []
-    for f in result.findings:
+    findings = result.findings
+    occurrence = occurrences(findings)
+    for position, f in enumerate(findings):
         region = {
             "startLine": f.span.line,
             "startColumn": f.span.column,
@@ -64,12 +94,12 @@ def render(result: RunResult, options: ReportOptions) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.path, "uriBaseId": SRCROOT},
+                        "artifactLocation": {"uri": artifact_uri(f.path), "uriBaseId": SRCROOT},
                         "region": region,
                     }
                 }
             ],
-            "partialFingerprints": {"backendlint/v1": f.fingerprint},
+            "partialFingerprints": {"backendlint/v1": f"{f.fingerprint}:{occurrence[position]}"},
             "properties": {"confidence": f.confidence.label, "severity": f.severity.label},
         }
         if f.code in index:

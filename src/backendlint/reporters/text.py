@@ -46,6 +46,13 @@ def _summary(result: RunResult) -> str:
     suppressed = sum(r.suppressed for r in result.files)
     if suppressed:
         parts.append(f"{suppressed} suppressed")
+    if result.baseline is not None:
+        parts.append(f"{result.baseline.hidden} hidden by the baseline")
+        if result.baseline.stale:
+            stale = result.baseline.stale
+            parts.append(f"{stale} stale baseline {'entry' if stale == 1 else 'entries'}")
+    if result.diff is not None:
+        parts.append(f"{result.diff.hidden} outside the lines changed since {escape(result.diff.ref)}")
     if not findings:
         return f"[green]No findings[/green] ({', '.join(parts)})."
     affected = len({f.path for f in findings})
@@ -80,6 +87,11 @@ def render(result: RunResult, options: ReportOptions) -> str:
         if skipped.skipped is not None and skipped.path not in flagged:
             console.print(f"[bold]{escape(skipped.path)}[/bold] [yellow]skipped[/yellow]: {escape(skipped.skipped)}")
     console.print(_summary(result))
+    if result.baseline is not None and result.baseline.stale:
+        console.print(
+            f"[dim]{escape(result.baseline.path)} records findings that are gone; refresh it with "
+            f"`backendlint baseline -o {escape(result.baseline.path)}`.[/dim]"
+        )
     if not findings:
         return buffer.getvalue()
     names = {f.code: f.name for f in findings}
