@@ -109,13 +109,14 @@ def test_django_inheritance_proxy_and_external_bases(catalog):
     assert catalog.model_for_table("shop_product").qualname == "shop.models.Product"
 
     user = catalog.model("accounts.User")  # Django label form
-    assert user.qualname == "accounts.models.User" and not user.complete
-    assert not catalog.table("accounts_user").complete
+    assert user.qualname == "accounts.models.User" and not user.complete  # AbstractUser is not in the project
+    assert catalog.table("accounts_user").complete  # ... but its migration lists every column
+    assert (("username",), True, False, "btree") in indexes(catalog, "accounts_user")
     assert catalog.table("accounts_profile").complete
 
     assert catalog.model("TimeStampedModel").abstract
     assert catalog.table("core_timestampedmodel") is None
-    assert not catalog.table("reporting_daily").managed  # Meta.managed = False
+    assert catalog.model("ExternalReport").table == "reporting_daily"  # Meta.managed = False, db_table
 
 
 def test_django_ordering_fields_and_columns(catalog):
@@ -164,6 +165,7 @@ def test_sqlalchemy_declarative_tables(catalog):
         (("created_at",), False, False, "btree"),
         (("email",), True, False, "btree"),
         (("lower(email)",), True, False, "btree"),  # module-level Index(func.lower(Account.email))
+        (("region",), False, False, "btree"),  # db/indexes.sql
     }
     assert indexes(catalog, "invoices") == {
         (("id",), True, False, "btree"),
@@ -172,7 +174,11 @@ def test_sqlalchemy_declarative_tables(catalog):
         (("due_at",), False, True, "btree"),  # postgresql_where
         (("account_id", "number"), True, False, "btree"),
     }
-    assert indexes(catalog, "events") == {(("id",), True, False, "btree"), (("account_id", "kind"), False, False, "btree")}
+    assert indexes(catalog, "events") == {
+        (("id",), True, False, "btree"),
+        (("account_id", "kind"), False, False, "btree"),  # module-level Index(Event.account_id, Event.kind)
+        (("payload",), False, False, "gin"),  # db/indexes.sql
+    }
     assert indexes(catalog, "invoice_tags") == {(("invoice_id", "tag_id"), True, False, "btree")}
     assert indexes(catalog, "customers") == {(("id",), True, False, "btree"), (("user_name",), False, False, "btree")}
     assert catalog.model("Customer").column_of("username") == "user_name"
@@ -210,6 +216,61 @@ def test_sqlalchemy_inheritance_and_sqlmodel(catalog):
     assert relations(catalog, "Team") == {("heroes", "relationship", "billing.heroes.Hero", "", True, "joined")}
     assert relations(catalog, "Hero") == {("team", "relationship", "billing.heroes.Team", "team_id", False, "select")}
     assert catalog.model("Hero").framework == "sqlmodel"
+
+
+# -- Django migrations, Alembic revisions, .sql files --------------------------------------
+
+
+def test_django_migrations_replayed_in_order(catalog):
+    # inventory has migrations only: CreateModel, RemoveIndex, RenameField, AlterField,
+    # AddField, AddIndexConcurrently, RunSQL and AddConstraint, applied in order
+    assert columns(catalog, "inventory_stock") == ["id", "sku", "counted_at", "warehouse_id", "on_hand"]
+    assert indexes(catalog, "inventory_stock") == {
+        (("id",), True, False, "btree"),
+        (("warehouse_id",), False, False, "btree"),
+        (("warehouse_id", "sku"), True, False, "btree"),
+        (("on_hand",), False, False, "btree"),  # AlterField(db_index=True) after the rename
+        (("sku",), True, True, "btree"),
+        (("warehouse_id", "on_hand"), False, True, "btree"),  # RunSQL ... WHERE
+    }  # stock_counted was removed by RemoveIndex
+    assert indexes(catalog, "inventory_warehouse") == {
+        (("id",), True, False, "btree"),
+        (("code",), True, False, "btree"),
+        (("region", "city"), False, False, "btree"),
+    }
+    assert columns(catalog, "inventory_warehouse") == ["id", "code", "city", "region"]
+
+
+def test_alembic_upgrades_in_revision_order(catalog):
+    assert columns(catalog, "ledger") == ["id", "account_id", "posted_at", "reference", "memo", "currency"]
+    assert indexes(catalog, "ledger") == {
+        (("id",), True, False, "btree"),
+        (("account_id", "posted_at"), False, False, "btree"),
+        (("reference",), True, True, "btree"),  # postgresql_where
+        (("memo",), False, False, "gin"),  # op.execute("CREATE INDEX ... USING gin")
+        (("currency",), False, False, "btree"),  # add_column(Column(index=True))
+        (("account_id", "reference"), True, False, "btree"),  # create_unique_constraint
+    }  # ix_ledger_posted (batch op) dropped by 9f8e7d, ix_ledger_memo_lower by 0c1d2e;
+    # downgrade() bodies are ignored
+    assert catalog.table("ledger").column("id").primary_key
+
+
+def test_sql_files(catalog):
+    assert columns(catalog, "audit_log") == ["id", "actor_id", "action", "target_table", "target_id", "happened_at"]
+    assert indexes(catalog, "audit_log") == {
+        (("id",), True, False, "btree"),
+        (("target_table", "target_id", "happened_at"), True, False, "btree"),
+        (("actor_id", "happened_at"), False, False, "btree"),
+        (("happened_at",), False, True, "btree"),
+    }  # audit_log_action is created and dropped again; REFERENCES creates no index on PostgreSQL
+    actor_time = next(i for i in catalog.indexes("audit_log") if i.name == "audit_log_actor_time")
+    assert actor_time.descending == (False, True)
+    # indexes added by .sql files to ORM-managed tables
+    assert (("region",), False, False, "btree") in indexes(catalog, "accounts")
+    assert (("payload",), False, False, "gin") in indexes(catalog, "events")
+    assert (("label",), True, False, "btree") in indexes(catalog, "tags")
+    assert (("day",), True, False, "btree") in indexes(catalog, "reporting_daily")
+    assert catalog.table("reporting_daily").managed  # the SQL file declares it
 
 
 # -- index questions ------------------------------------------------------------------------

@@ -111,8 +111,12 @@ class ClassIndex:
     def __init__(self, classes: Sequence[DjangoClass]) -> None:
         self.by_qualname = {c.qualname: c for c in classes}
         self.by_name: Dict[str, List[DjangoClass]] = {}
+        self.by_suffix: Dict[str, List[DjangoClass]] = {}
         for c in classes:
             self.by_name.setdefault(c.name, []).append(c)
+            parts = c.qualname.split(".")
+            for start in range(1, len(parts) - 1):
+                self.by_suffix.setdefault(".".join(parts[start:]), []).append(c)
 
     def find(self, ref: str, near: Optional[DjangoClass] = None) -> Optional[DjangoClass]:
         if not ref:
@@ -123,12 +127,11 @@ class ClassIndex:
             local = f"{near.qualname.rsplit('.', 1)[0]}.{ref}"
             if local in self.by_qualname:
                 return self.by_qualname[local]
-        suffix = [c for q, c in self.by_qualname.items() if q.endswith("." + ref)]
+        suffix = self.by_suffix.get(ref, [])
         if len(suffix) == 1:
             return suffix[0]
-        short = ref.rsplit(".", 1)[-1]
-        named = self.by_name.get(short, [])
-        if len(named) == 1 and (near is None or "." not in ref or ref.split(".")[0] not in ("django",)):
+        named = self.by_name.get(ref.rsplit(".", 1)[-1], [])
+        if len(named) == 1 and not ref.startswith("django."):
             return named[0]
         return None
 
@@ -137,13 +140,12 @@ def app_label_for(relpath: str, app_dirs: Sequence[str]) -> str:
     """The app a module belongs to: the deepest known app directory containing it
     (a directory with migrations, ``models.py`` or ``apps.py``), else the directory of
     ``models.py`` / the parent of a ``models/`` package."""
+    known = app_dirs if isinstance(app_dirs, (set, frozenset)) else set(app_dirs)
     directory = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
-    best = ""
-    for app in app_dirs:
-        if (directory == app or directory.startswith(app + "/")) and len(app) > len(best):
-            best = app
-    if best:
-        return best.rsplit("/", 1)[-1]
+    while directory:
+        if directory in known:
+            return directory.rsplit("/", 1)[-1]
+        directory = directory.rsplit("/", 1)[0] if "/" in directory else ""
     parts = relpath.split("/")
     if len(parts) >= 3 and parts[-2] == "models":
         return parts[-3]
@@ -305,34 +307,44 @@ class Built:
     models: List[Any] = field(default_factory=list)
 
 
-def find_target(ref: str, near: ResolvedModel, models: Dict[str, ResolvedModel], index: ClassIndex, user_model: str) -> Optional[ResolvedModel]:
-    """The model a relation's ``to`` means: ``"self"``, ``"app.Model"``, ``"Model"``, a class
-    reference, ``settings.AUTH_USER_MODEL``."""
-    if not ref:
+class TargetIndex:
+    """Resolved models by ``(app_label, model name)`` and by name, for relation targets."""
+
+    def __init__(self, models: Dict[str, ResolvedModel], classes: ClassIndex, user_model: str) -> None:
+        self.models, self.classes, self.user_model = models, classes, user_model or "auth.User"
+        self.by_label: Dict[Tuple[str, str], List[ResolvedModel]] = {}
+        for model in models.values():
+            self.by_label.setdefault((model.app_label.lower(), model.cls.name.lower()), []).append(model)
+
+    def find(self, ref: str, near: ResolvedModel) -> Optional[ResolvedModel]:
+        """The model a relation's ``to`` means: ``"self"``, ``"app.Model"``, ``"Model"``, a
+        class reference, ``settings.AUTH_USER_MODEL``."""
+        if not ref:
+            return None
+        if ref == "self":
+            return near
+        if ref.endswith("settings.AUTH_USER_MODEL") or ref == "AUTH_USER_MODEL":
+            ref = self.user_model
+        if ref.count(".") == 1:
+            app, name = ref.lower().split(".")
+            matches = self.by_label.get((app, name), [])
+            if len(matches) == 1:
+                return matches[0]
+        if "." not in ref:
+            same_app = [m for m in self.by_label.get((near.app_label.lower(), ref.lower()), []) if m.cls.name == ref]
+            if len(same_app) == 1:
+                return same_app[0]
+        found = self.classes.find(ref, near.cls)
+        if found is not None and found.qualname in self.models:
+            return self.models[found.qualname]
         return None
-    if ref == "self":
-        return near
-    if ref.endswith("settings.AUTH_USER_MODEL") or ref == "AUTH_USER_MODEL":
-        ref = user_model or "auth.User"
-    if "." in ref and ref.count(".") == 1:
-        app, name = ref.split(".")
-        matches = [m for m in models.values() if m.app_label.lower() == app.lower() and m.cls.name.lower() == name.lower()]
-        if len(matches) == 1:
-            return matches[0]
-    if "." not in ref:
-        same_app = [m for m in models.values() if m.cls.name == ref and m.app_label == near.app_label]
-        if len(same_app) == 1:
-            return same_app[0]
-    found = index.find(ref, near.cls)
-    if found is not None and found.qualname in models:
-        return models[found.qualname]
-    return None
 
 
 def build(models: Dict[str, ResolvedModel], index: ClassIndex, user_model: str = "") -> Built:
     from backendlint.project.catalog import Column, Index, Model, Relation, Table
 
     out = Built()
+    targets = TargetIndex(models, index, user_model)
     relations: Dict[str, List[Any]] = {q: [] for q in models}
     through_tables: List[Any] = []
     for model in models.values():
@@ -341,19 +353,20 @@ def build(models: Dict[str, ResolvedModel], index: ClassIndex, user_model: str =
         for f in model.fields:
             if f["kind"] not in ("fk", "o2o", "m2m", "generic_rel"):
                 continue
-            target = find_target(f.get("target", ""), model, models, index, user_model)
+            target = targets.find(f.get("target", ""), model)
             target_name = target.cls.qualname if target else f.get("target", "")
             if f["kind"] == "generic_rel":
                 relations[cls.qualname].append(Relation(f["name"], "generic_rel", target_name, many=True, query_name=f["name"]))
                 continue
             through = ""
             if f["kind"] == "m2m":
-                through_model = find_target(f.get("through", ""), model, models, index, user_model) if f.get("through") else None
+                through_model = targets.find(f.get("through", ""), model) if f.get("through") else None
                 if through_model is not None:
                     through = through_model.table
                 elif not model.abstract and target is not None:
                     through = f.get("db_table") or f"{model.table}_{f['name']}".lower()
-                    through_tables.append(_through_table(model, target, f, through, where, Column, Index, Table))
+                    line = f"{cls.relpath}:{f['line']} {f['name']} many-to-many"
+                    through_tables.append(through_table(cls.name.lower(), target.cls.name.lower(), through, line, where))
             column = column_of(f) if f["kind"] != "m2m" else ""
             relations[cls.qualname].append(
                 Relation(
@@ -449,7 +462,7 @@ def _table(model: ResolvedModel, where: str, Column: Any, Index: Any, Table: Any
         name = column_of(f)
         unique = f["pk"] or f["unique"] or f["kind"] == "o2o"
         columns.append(Column(name, f["type"], f["null"], f["pk"], unique))
-        line = f"{model.cls.relpath}:{f['line']}"
+        line = f"{f.get('relpath', model.cls.relpath)}:{f['line']}"
         if f["pk"]:
             indexes.append(Index(model.table, (name,), unique=True, source=f"{line} primary key", name=f"{model.table}_pkey"))
         elif unique:
@@ -503,12 +516,13 @@ def declared_index(table: str, declared: Dict[str, Any], col: Any, source: str, 
     )
 
 
-def _through_table(model: ResolvedModel, target: ResolvedModel, f: Dict[str, Any], name: str, where: str, Column: Any, Index: Any, Table: Any) -> Any:
-    source, other = model.cls.name.lower(), target.cls.name.lower()
+def through_table(source: str, other: str, name: str, line: str, where: str) -> Any:
+    """The automatic many-to-many table: ``id``, ``<source>_id``, ``<other>_id``, unique pair."""
+    from backendlint.project.catalog import Column, Index, Table
+
     if source == other:
         source, other = f"from_{source}", f"to_{other}"
     a, b = f"{source}_id", f"{other}_id"
-    line = f"{model.cls.relpath}:{f['line']} {f['name']} many-to-many"
     columns = (Column("id", "BigAutoField", False, True, True), Column(a, "ForeignKey", False), Column(b, "ForeignKey", False))
     indexes = (
         Index(name, ("id",), unique=True, source=f"{line} primary key", name=f"{name}_pkey"),

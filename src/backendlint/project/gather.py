@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Mapping, Set, Tuple
 
 from backendlint.project import django_models, sqlalchemy_models
 from backendlint.project.catalog import Catalog, Model, Table, merge_tables
-from backendlint.project.pyast import Imports, module_constants, module_name, parse
+from backendlint.project.pyast import Imports, module_constants, module_name, parse_module
 
 #: A Python file is read when it contains one of these (or is an app's ``apps.py``).
 PY_MARKERS = ("models", "sqlalchemy", "sqlmodel", "alembic", "Column(", "mapped_column", "AUTH_USER_MODEL", "Table(")
@@ -36,8 +36,8 @@ def _app_marker(relpath: str) -> str:
 
 def read(relpath: str, kind: str, text: str, dialect: str) -> Any:
     if kind == "sql":
-        return None
-    tree = parse(text)
+        return _read_sql(relpath, text, dialect)
+    tree = parse_module(text)
     if tree is None:
         return None
     imports = Imports(tree, relpath)
@@ -46,8 +46,14 @@ def read(relpath: str, kind: str, text: str, dialect: str) -> Any:
     facts: Dict[str, Any] = {}
     libraries = set(imports.aliases.values())
     uses_django = any(lib.startswith("django") for lib in libraries)
-    if uses_django and _is_django_migration(relpath, text) or _is_alembic(relpath, text, libraries):
-        pass
+    if uses_django and _is_django_migration(relpath, text):
+        migration = _read_django_migration(tree, imports, relpath, constants)
+        if migration:
+            facts["django_migration"] = migration
+    elif _is_alembic(relpath, text, libraries):
+        revision = _read_alembic(tree, imports, relpath, constants, dialect)
+        if revision:
+            facts["alembic"] = revision
     else:
         if uses_django:
             models = django_models.read_models(tree, imports, module, constants)
@@ -73,11 +79,30 @@ def _is_alembic(relpath: str, text: str, libraries: Set[str]) -> bool:
     return any(lib.startswith("alembic") for lib in libraries) and ("def upgrade" in text)
 
 
+def _read_sql(relpath: str, text: str, dialect: str) -> Any:
+    from backendlint.project import sql_schema
+
+    ops = sql_schema.read_script(text, dialect, relpath)
+    return {"sql": ops} if ops else None
+
+
+def _read_django_migration(tree: Any, imports: Imports, relpath: str, constants: Dict[str, Any]) -> Any:
+    from backendlint.project import django_migrations
+
+    return django_migrations.read_migration(tree, imports, relpath, constants)
+
+
+def _read_alembic(tree: Any, imports: Imports, relpath: str, constants: Dict[str, Any], dialect: str) -> Any:
+    from backendlint.project import alembic_ops
+
+    return alembic_ops.read_revision(tree, imports, relpath, constants, dialect)
+
+
 def combine(per_file: Mapping[str, Any]) -> Catalog:
     files = sorted((path, facts) for path, facts in per_file.items() if isinstance(facts, dict))
     tables: List[Table] = []
     models: List[Model] = []
-    app_dirs = sorted({_app_marker(path) for path, facts in files if facts.get("app")} - {""})
+    app_dirs = {_app_marker(path) for path, facts in files if facts.get("app")} - {""}
     user_model = next((f["auth_user_model"] for _, f in files if f.get("auth_user_model")), "")
 
     classes = [
@@ -103,6 +128,7 @@ def combine(per_file: Mapping[str, Any]) -> Catalog:
         tables += found_tables
         models += found_models
 
+    tables += _replayed(files)
 
     grouped: Dict[str, List[Table]] = {}
     for table in tables:
@@ -113,3 +139,26 @@ def combine(per_file: Mapping[str, Any]) -> Catalog:
     for model in models:
         catalog.models.setdefault(model.qualname, model)
     return catalog
+
+
+def _replayed(files: List[Tuple[str, Dict[str, Any]]]) -> List[Table]:
+    """Tables left by replaying Django migrations (per app), Alembic revisions (in
+    revision order) and ``.sql`` files (in path order)."""
+    out: List[Table] = []
+    if any(f.get("django_migration") for _, f in files):
+        from backendlint.project import django_migrations
+
+        out += django_migrations.replay([(p, f["django_migration"]) for p, f in files if f.get("django_migration")])
+    if any(f.get("alembic") for _, f in files):
+        from backendlint.project import alembic_ops
+
+        out += alembic_ops.replay([(p, f["alembic"]) for p, f in files if f.get("alembic")])
+    if any(f.get("sql") for _, f in files):
+        from backendlint.project.schema_state import SchemaState
+
+        state = SchemaState()
+        for _, facts in files:
+            for op in facts.get("sql", ()):
+                state.apply(op)
+        out += state.tables()
+    return out

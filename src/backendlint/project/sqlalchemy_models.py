@@ -569,10 +569,16 @@ def table_from_columns(name: str, columns: Sequence[Dict[str, Any]], table_args:
     seen: Dict[str, Dict[str, Any]] = {}
     for column in columns:
         seen[column["name"]] = column
+    for declared in table_args:
+        if declared["kind"] == "PrimaryKeyConstraint":
+            for item in declared["items"]:
+                if item["column"] in seen:
+                    seen[item["column"]] = dict(seen[item["column"]], pk=True, nullable=False)
     out_columns = [Column(c["name"], c["type"], c["nullable"], c["pk"], c["unique"]) for c in seen.values()]
     indexes: List[Any] = []
     pk = [c["name"] for c in seen.values() if c["pk"]]
-    if pk:
+    declared_pk = any(d["kind"] == "PrimaryKeyConstraint" for d in table_args)
+    if pk and not declared_pk:
         indexes.append(Index(name, tuple(pk), unique=True, source=f"{relpath}:{line} primary key", name=f"{name}_pkey"))
     for c in seen.values():
         where = f"{relpath}:{c['line']}"
