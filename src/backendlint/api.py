@@ -41,7 +41,7 @@ from typing import (
 import libcst as cst
 
 from backendlint.engine.context import Binding, ContextTracker, LoopFrame, ScopeFrame
-from backendlint.engine.names import dotted_name
+from backendlint.engine.names import dotted_name, string_value
 from backendlint.types import Confidence, RuleMeta, Severity, Span
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,6 +60,7 @@ __all__ = [
     "Span",
     "SqlStatement",
     "dotted_name",
+    "string_value",
 ]
 
 
@@ -174,7 +175,8 @@ class RuleContext:
 
         ``requests.get`` -> ``requests.get``; after ``s = requests.Session()``, ``s.get``
         -> ``requests.Session().get``; after ``def f(c: httpx.Client)``, ``c.get`` ->
-        ``httpx.Client().get``. ``None`` when any part is unknown."""
+        ``httpx.Client().get``; ``connections["x"].cursor`` -> ``django.db.connections[].cursor``.
+        ``None`` when any part is unknown."""
         return self._resolve(node, 0, {})
 
     def _resolve(self, node: cst.CSTNode, depth: int, limits: Dict[str, int]) -> Optional[str]:
@@ -185,8 +187,11 @@ class RuleContext:
         if isinstance(node, cst.Call):
             inner = self._resolve(node.func, depth + 1, limits)
             return f"{inner}()" if inner else None
+        if isinstance(node, cst.Subscript):
+            inner = self._resolve(node.value, depth + 1, limits)
+            return f"{inner}[]" if inner else None
         if isinstance(node, cst.Attribute):
-            if isinstance(node.value, (cst.Call, cst.Await)):
+            if isinstance(node.value, (cst.Call, cst.Await, cst.Subscript)):
                 inner = self._resolve(node.value, depth + 1, limits)
                 return f"{inner}.{node.attr.value}" if inner else None
         dotted = dotted_name(node)

@@ -5,6 +5,7 @@ dialect fallbacks. A string that does not parse is not SQL: callers never flag i
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
@@ -18,6 +19,10 @@ _FORMAT = re.compile(r"(?<!%)%[sdf]")
 _ORACLE = re.compile(r"(?<![:\w]):(\d+)\b")
 _ADJACENT_HOLES = re.compile(r"(__hole\d+__)\s+__hole\d+__")
 _HOLE = re.compile(r"__hole\d+__")
+
+#: sqlglot logs a warning whenever it keeps a statement as an opaque Command; that is
+#: an answer here, not news for the user's terminal.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 DEFAULT_FALLBACKS: Tuple[Optional[str], ...] = ("postgres", "mysql", "sqlite", None)
 

@@ -1,0 +1,245 @@
+"""ORM knowledge shared by the data-access rules: which Django QuerySet and SQLAlchemy
+calls build a query lazily, which run it, which load relations eagerly — and a reader
+that recognises a query chain in an expression (``Order.objects.filter(...).order_by(...)``,
+``qs = qs.filter(...)``, ``select(User).where(...)``, ``session.query(User)``).
+
+Models are looked up in the project's schema catalogue (``ctx.project.get("catalog")``)
+by qualified name (through imports) or class name; a chain on ``X.objects`` is a Django
+query even when the model is not in the catalogue (``model`` is then ``None``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from backendlint.api import RuleContext, dotted_name
+
+# -- Django ----------------------------------------------------------------------------
+
+#: QuerySet/Manager methods that return a new, still-lazy QuerySet.
+DJANGO_LAZY = frozenset(
+    {
+        "all", "filter", "exclude", "annotate", "alias", "order_by", "reverse", "distinct", "values",
+        "values_list", "dates", "datetimes", "none", "union", "intersection", "difference",
+        "select_related", "prefetch_related", "extra", "defer", "only", "using", "select_for_update",
+        "raw",
+    }
+)
+#: Methods that run a query (sync), and their async twins.
+DJANGO_EVALUATING = frozenset(
+    {
+        "get", "first", "last", "latest", "earliest", "count", "exists", "contains", "aggregate",
+        "in_bulk", "iterator", "explain", "create", "get_or_create", "update_or_create", "bulk_create",
+        "bulk_update", "update", "delete",
+    }
+)
+DJANGO_ASYNC = frozenset("a" + name for name in DJANGO_EVALUATING)
+#: Methods whose result is a single row or value, not a list.
+DJANGO_SINGLE = frozenset(
+    {"get", "first", "last", "latest", "earliest", "count", "exists", "contains", "aggregate", "explain"}
+    | {"aget", "afirst", "alast", "alatest", "aearliest", "acount", "aexists", "acontains", "aaggregate"}
+)
+#: Model instance methods that hit the database.
+DJANGO_INSTANCE = frozenset(
+    {"save", "delete", "refresh_from_db", "full_clean", "validate_unique", "asave", "adelete", "arefresh_from_db"}
+)
+#: Related-manager methods that hit the database.
+DJANGO_RELATED = frozenset(
+    {"all", "count", "exists", "first", "last", "filter", "exclude", "get", "add", "remove", "clear", "set", "create",
+     "aadd", "aremove", "aclear", "aset", "acreate", "acount", "aexists", "afirst", "alast", "aget"}
+)
+#: With prefetch_related() these are answered from the cache ...
+DJANGO_PREFETCH_CACHED = frozenset({"all", "count", "exists"})
+#: ... and these still query (first() only when the related model has no Meta.ordering).
+DJANGO_PREFETCH_REQUERY = frozenset(
+    {"filter", "exclude", "order_by", "values", "values_list", "get", "last", "latest", "earliest", "annotate"}
+)
+#: Managers whose lookups are cached in memory.
+DJANGO_CACHED_LOOKUPS = frozenset(
+    {
+        "django.contrib.contenttypes.models.ContentType.objects.get_for_model",
+        "django.contrib.contenttypes.models.ContentType.objects.get_for_models",
+        "django.contrib.contenttypes.models.ContentType.objects.get_for_id",
+        "django.contrib.sites.models.Site.objects.get_current",
+    }
+)
+DJANGO_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+
+# -- SQLAlchemy / SQLModel -------------------------------------------------------------
+
+SQLALCHEMY_SELECT = frozenset(
+    {"sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select", "sqlalchemy.sql.expression.select",
+     "sqlmodel.select"}
+)
+#: Session/AsyncSession methods that run a query.
+SQLALCHEMY_SESSION_EVALUATING = frozenset(
+    {"execute", "scalars", "scalar", "get", "get_one", "refresh", "flush", "merge", "stream", "stream_scalars", "exec"}
+)
+#: Query (legacy ``session.query``) methods that run it.
+SQLALCHEMY_QUERY_EVALUATING = frozenset({"all", "first", "one", "one_or_none", "scalar", "count", "get"})
+SQLALCHEMY_QUERY_SINGLE = frozenset({"first", "one", "one_or_none", "scalar", "count", "get"})
+#: select()/Query methods that bound the number of rows.
+SQLALCHEMY_BOUNDS = frozenset({"limit", "slice", "fetch", "paginate", "first", "one", "one_or_none", "scalar"})
+#: Loader options that load a relationship eagerly.
+SQLALCHEMY_EAGER_OPTIONS = frozenset(
+    {"joinedload", "selectinload", "subqueryload", "immediateload", "contains_eager", "defaultload"}
+)
+#: relationship(lazy=...) strategies that do not issue a query per parent on access.
+SQLALCHEMY_EAGER_LAZY = frozenset({"joined", "selectin", "subquery", "immediate"})
+SQLALCHEMY_NO_QUERY_LAZY = frozenset({"raise", "raise_on_sql", "noload"})
+SQLALCHEMY_ALWAYS_QUERY_LAZY = frozenset({"dynamic", "write_only"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One method call of a query chain."""
+
+    name: str
+    call: cst.Call
+
+
+@dataclass(frozen=True)
+class QueryChain:
+    """A query expression: its framework, model (when known) and method calls in order."""
+
+    framework: str  # "django" or "sqlalchemy"
+    #: The catalogue's Model, or None when the model is not catalogued.
+    model: Any
+    #: The model as written (``Order``, ``shop.models.Order``).
+    model_name: str
+    steps: Tuple[Step, ...]
+    #: The expressions the chain was assembled from, when reached through local names.
+    origins: Tuple[cst.CSTNode, ...] = ()
+    #: The model is catalogued (or the root is an unmistakable select()); otherwise the
+    #: chain was recognised by its shape (``Order.objects``) alone.
+    certain: bool = False
+
+    @property
+    def methods(self) -> Tuple[str, ...]:
+        return tuple(step.name for step in self.steps)
+
+    def has(self, *names: str) -> bool:
+        return any(step.name in names for step in self.steps)
+
+    def calls(self, name: str) -> List[cst.Call]:
+        return [step.call for step in self.steps if step.name == name]
+
+
+def catalog_of(ctx: RuleContext) -> Any:
+    project = ctx.project
+    return project.get("catalog") if project is not None else None
+
+
+def lookup_model(ctx: RuleContext, node: cst.CSTNode) -> Tuple[Any, Optional[str]]:
+    """(catalogue model or None, name as written) for an expression naming a model class."""
+    written = dotted_name(node)
+    if written is None:
+        return None, None
+    catalog = catalog_of(ctx)
+    if catalog is None:
+        return None, written
+    qualified = ctx.qualname(node)
+    for candidate in (qualified, written):
+        if candidate:
+            found = catalog.model(candidate)
+            if found is not None:
+                return found, written
+    return None, written
+
+
+def query_chain(node: cst.CSTNode, ctx: RuleContext) -> Optional[QueryChain]:
+    """The query chain ``node`` evaluates to, following local names, or ``None``."""
+    return _chain(node, ctx, 0, {})
+
+
+def _chain(node: cst.CSTNode, ctx: RuleContext, depth: int, limits: Dict[str, int]) -> Optional[QueryChain]:
+    if depth > 12:
+        return None
+    if isinstance(node, cst.Await):
+        node = node.expression
+    steps: List[Step] = []
+    current: cst.CSTNode = node
+    while True:
+        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+            steps.append(Step(current.func.attr.value, current))
+            current = current.func.value
+            continue
+        if isinstance(current, cst.Subscript):
+            current = current.value
+            continue
+        break
+    steps.reverse()
+    # Django: <Model>.objects...
+    if isinstance(current, cst.Attribute) and current.attr.value in DJANGO_MANAGERS:
+        model, written = lookup_model(ctx, current.value)
+        if written is not None and (model is not None or _model_like(written, ctx, current.value)):
+            return QueryChain("django", model, written, tuple(steps), certain=model is not None)
+        return None
+    # SQLAlchemy: select(Model)... / session.query(Model)... / Model.query (Flask-SQLAlchemy)
+    found = _sqlalchemy_root(current, steps, ctx)
+    if found is not None:
+        return found
+    # A local name bound to a chain: qs = Order.objects.filter(...); qs = qs.filter(...)
+    if isinstance(current, cst.Name) and not (steps and steps[0].name == "query"):
+        bindings = ctx.bindings(current.value)
+        if current.value in limits:
+            bindings = bindings[: limits[current.value]]
+        if not bindings:
+            return None
+        binding = bindings[-1]
+        if binding.kind not in ("assign", "annotation") or binding.value is None:
+            return None
+        inner = {**limits, current.value: len(bindings) - 1}
+        base = _chain(binding.value, ctx, depth + 1, inner)
+        if base is None:
+            return None
+        return QueryChain(
+            base.framework, base.model, base.model_name, base.steps + tuple(steps), (*base.origins, binding.value), base.certain
+        )
+    return None
+
+
+def _sqlalchemy_root(current: cst.CSTNode, steps: List[Step], ctx: RuleContext) -> Optional[QueryChain]:
+    if isinstance(current, cst.Call) and ctx.qualname(current.func) in SQLALCHEMY_SELECT:
+        target = current.args[0].value if current.args else None
+        model, written = lookup_model(ctx, target) if target is not None else (None, None)
+        return QueryChain("sqlalchemy", model, written or "", tuple(steps), certain=True)
+    if steps and steps[0].name == "query" and _session_like(current, ctx):
+        query = steps[0].call
+        target = query.args[0].value if query.args else None
+        model, written = lookup_model(ctx, target) if target is not None else (None, None)
+        if written is None:
+            return None
+        return QueryChain("sqlalchemy", model, written, tuple(steps[1:]), certain=model is not None)
+    if isinstance(current, cst.Attribute) and current.attr.value == "query":
+        model, written = lookup_model(ctx, current.value)
+        if model is not None and model.framework in ("sqlalchemy", "sqlmodel"):
+            return QueryChain("sqlalchemy", model, written or "", tuple(steps), certain=True)
+    return None
+
+
+#: Roots of libraries whose ``.objects`` is not a Django manager (boto3's ``bucket.objects``).
+_NOT_DJANGO = ("boto3", "botocore", "aioboto3", "mongoengine", "google")
+_SESSION_NAME = frozenset({"session", "db_session", "dbsession", "sess", "s", "db", "orm", "uow"})
+
+
+def _model_like(written: str, ctx: RuleContext, node: cst.CSTNode) -> bool:
+    """An uncatalogued ``X.objects``: X looks like a model class, not another library's object."""
+    last = written.rsplit(".", 1)[-1]
+    if written in ("self.model", "cls.model", "self.queryset.model") or last == "model":
+        return True
+    if not last[:1].isupper():
+        return False
+    qualified = ctx.qualname(node) or ctx.resolve(node) or ""
+    return not qualified.startswith(_NOT_DJANGO)
+
+
+def _session_like(node: cst.CSTNode, ctx: RuleContext) -> bool:
+    path = ctx.resolve(node) or ""
+    if path.startswith(("sqlalchemy", "sqlmodel", "flask_sqlalchemy")):
+        return True
+    name = dotted_name(node)
+    return name is not None and name.rsplit(".", 1)[-1] in _SESSION_NAME

@@ -1,0 +1,103 @@
+"""SQL text of Python expressions: literals, concatenation, f-strings, format, %, join,
+and names followed through local bindings and module constants."""
+
+from __future__ import annotations
+
+from typing import List
+
+import libcst as cst
+import pytest
+
+from backendlint.sql.extract import sql_text, starts_like_sql
+from tests.test_engine import _rule, _run
+
+SEEN: List[tuple] = []
+
+
+def _record(self, node: cst.Call) -> None:
+    if isinstance(node.func, cst.Name) and node.func.value == "run":
+        found = sql_text(node.args[0].value, self.ctx)
+        SEEN.append(None if found is None else (found.text, len(found.holes), sorted(found.kinds)))
+
+
+Recorder = _rule("XT001", {"visit_Call": _record})
+
+
+def _read(tmp_path, source: str):
+    SEEN.clear()
+    result = _run(tmp_path, source, Recorder)
+    assert not result.findings, result.findings
+    return list(SEEN)
+
+
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ('"SELECT a FROM t"', ("SELECT a FROM t", 0, ["literal"])),
+        ('"SELECT a " "FROM t"', ("SELECT a FROM t", 0, ["literal"])),
+        ('"SELECT a " + "FROM t"', ("SELECT a FROM t", 0, ["concat", "literal"])),
+        ('f"SELECT * FROM t WHERE name = \'{name}\'"', ("SELECT * FROM t WHERE name = '__hole1__'", 1, ["fstring"])),
+        ('f"SELECT {1} FROM t"', ("SELECT 1 FROM t", 0, ["fstring"])),
+        ('rf"SELECT \'\\d\' {{x}} FROM {t}"', ("SELECT '\\d' {x} FROM __hole1__", 1, ["fstring"])),
+        ('"SELECT * FROM t WHERE id = %s" % uid', ("SELECT * FROM t WHERE id = __hole1__", 1, ["literal", "percent"])),
+        ('"SELECT %(c)s FROM t LIMIT %d" % {"c": col}', ("SELECT __hole1__ FROM t LIMIT __hole2__", 2, ["literal", "percent"])),
+        ('"SELECT %s, 100%% FROM t" % (5,)', ("SELECT 5, 100% FROM t", 0, ["literal", "percent"])),
+        ('"SELECT {} FROM {t}".format(col, t="orders")', ("SELECT __hole1__ FROM orders", 1, ["format", "literal"])),
+        ('"SELECT {0}, {0} FROM t".format(c)', ("SELECT __hole1__, __hole2__ FROM t", 2, ["format", "literal"])),
+        ('"UPDATE t SET a = \'" + v + "\'"', ("UPDATE t SET a = '__hole1__'", 1, ["concat", "literal"])),
+        ('"SELECT * FROM t WHERE " + " AND ".join(conds)', ("SELECT * FROM t WHERE __hole1__", 1, ["concat", "join", "literal"])),
+        ('", ".join(["a", "b", c])', ("a, b, __hole1__", 1, ["join", "literal"])),
+        ('"SET TRANSACTION " + ("READ WRITE" if w else "READ ONLY")', ("SET TRANSACTION READ WRITE", 0, ["concat", "literal"])),
+        ("name", None),
+        ("compute()", None),
+        ("a + b", None),
+        ('b"SELECT 1"', ("SELECT 1", 0, ["literal"])),
+    ],
+)
+def test_expressions(tmp_path, expression, expected):
+    assert _read(tmp_path, f"run({expression})\n") == [expected]
+
+
+def test_names_follow_local_bindings_augassign_and_module_constants(tmp_path):
+    source = '''
+TABLE = "orders"
+LIMIT = 50
+
+def view(status, order):
+    q = f"SELECT * FROM {TABLE} WHERE status = %s"
+    q += " ORDER BY " + order
+    q += f" LIMIT {LIMIT}"
+    run(q)
+    sql = "SELECT 1"
+    sql = "SELECT 2"
+    run(sql)
+    run(status)
+'''
+    assert _read(tmp_path, source) == [
+        ("SELECT * FROM orders WHERE status = %s ORDER BY __hole1__ LIMIT 50", 1, ["augassign", "concat", "fstring", "literal"]),
+        ("SELECT 2", 0, ["literal"]),
+        None,
+    ]
+
+
+def test_self_referencing_bindings_terminate(tmp_path):
+    assert _read(tmp_path, "q = q\nrun(q)\nx = y\ny = x\nrun(x)\n") == [None, None]
+
+
+def test_prose_is_not_sql():
+    prose = [
+        'f"Select a valid asset from {choices}"',
+        '"Select a valid asset from the list"',
+        'f"Update the set of {things}"',
+        '"Page {page}".format(page=3)',
+        '"Error: Delete from cache: %s" % key',
+    ]
+    for expression in prose:
+        found = sql_text(cst.parse_expression(expression))
+        assert found is not None and found.parse() is None, expression
+
+
+def test_parse_and_prose():
+    assert starts_like_sql("  -- comment\n  (SELECT 1)")
+    assert not starts_like_sql("Error: Delete from cache failed")
+    assert not starts_like_sql("Page {page}")
