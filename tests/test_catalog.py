@@ -56,6 +56,7 @@ def test_django_tables_and_indexes(catalog):
         (("customer_id", "number"), True, False, "btree"),  # unique_together
         (("owner_id", "created"), False, False, "btree"),  # inherited Meta.indexes, -created
         (("customer_id",), True, True, "btree"),  # UniqueConstraint(condition=...)
+        (("customer_id", "placed_at"), False, False, "btree"),  # AddIndex of a later migration
     }
     owner_created = next(i for i in catalog.indexes("shop_order") if i.columns == ("owner_id", "created"))
     assert owner_created.descending == (False, True)

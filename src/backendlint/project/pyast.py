@@ -164,7 +164,7 @@ def source_text(node: ast.AST) -> str:
     """Compact source text of an expression (for descriptions only)."""
     try:
         return ast.unparse(node)
-    except Exception:  # pragma: no cover - ast.unparse handles every expression
+    except (ValueError, TypeError, AttributeError, RecursionError):  # pragma: no cover - unparse reads any tree
         return "?"
 
 
