@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 from backendlint_rules._index_judge import Join, Predicate, Query
+from backendlint_rules._orm import DJANGO_ASYNC, DJANGO_EVALUATING, DJANGO_LAZY
 
 from backendlint.api import dotted_name
 
@@ -36,6 +37,11 @@ NOT_LOOKUPS = frozenset({"defaults", "create_defaults"})
 LIMITING = frozenset({"first", "last", "afirst", "alast", "latest", "earliest", "alatest", "aearliest"})
 #: Chains the judge cannot describe.
 UNSUPPORTED = frozenset({"union", "intersection", "difference", "extra", "raw", "none"})
+#: QuerySet methods that add no filter the judge cannot see.
+KNOWN = frozenset(
+    DJANGO_LAZY | DJANGO_EVALUATING | DJANGO_ASYNC | FILTERING | LIMITING
+    | {"all", "iterator", "aiterator", "count", "acount", "exists", "aexists", "values", "values_list"}
+)
 
 
 class _Builder:
@@ -183,7 +189,9 @@ def chain_query(chain: Any, catalog: Any, limited: bool) -> Optional[Query]:
     for step in chain.steps:
         name = step.name
         call = step.call
-        if name in FILTERING:
+        if name not in KNOWN:
+            query.opaque.add(builder.base)  # a custom QuerySet/manager method may filter on anything
+        elif name in FILTERING:
             if name == "exclude":
                 continue  # NOT (...) cannot use an index to find rows
             for arg in call.args:

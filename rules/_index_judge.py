@@ -158,7 +158,7 @@ def _best(filters: List[Predicate], judged: Dict[str, Any], catalog: Any, equal:
         severity = Severity.MEDIUM
     else:
         severity = Severity.LOW
-    columns = tuple(dict.fromkeys(p.column for p in candidates if p.alias == best.alias))
+    columns = tuple(dict.fromkeys(p.column for p in candidates if p.alias == best.alias and p.kind in ("eq", "range")))
     near = None if best.kind == "wrapped" else _near_miss(catalog, table.name, best.column)
     return Problem(table.name, best.column, best.kind, severity, best, near_miss=near, columns=columns)
 

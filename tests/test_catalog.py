@@ -150,7 +150,7 @@ def test_django_relations(catalog):
     assert catalog.model("Tag") is None  # a Django and a SQLAlchemy model share the name
     assert relations(catalog, "shop.Tag") >= {("product_set", "reverse_m2m", "shop.models.Product", "", True, "select")}
     user_relations = {r[0] for r in relations(catalog, "accounts.models.User")}
-    assert user_relations == {"profile", "shop_order_owned", "orders", "membership_set", "shop_groups"}
+    assert user_relations == {"profile", "shop_order_owned", "orders", "membership_set", "shop_groups", "cards"}
     assert catalog.model("User").relation("profile").kind == "reverse_o2o"
     assert catalog.model("Product").relation("digitalproduct").many is False
     assert catalog.model("Product").relation("orderline_set").query_name == "orderline"
@@ -477,3 +477,16 @@ def test_a_failing_combine_gives_an_empty_catalogue(monkeypatch):
     catalog = CatalogGatherer().combine({})
     assert catalog.tables == {} and "boom" in catalog.problems[0]
     assert catalog.describe()[0].startswith("problem: internal error")
+
+
+def test_swappable_models_declared_under_if(catalog):
+    # oscar-style: the concrete class sits under `if not is_model_registered(...)` in a
+    # models module that imports nothing from Django itself
+    card = catalog.model("loyalty.Card")
+    assert card is not None and card.table == "loyalty_card"
+    assert indexes(catalog, "loyalty_card") == {
+        (("id",), True, False, "btree"),
+        (("number",), True, False, "btree"),
+        (("holder_id",), False, False, "btree"),
+    }
+    assert ("cards", "reverse_fk", "loyalty.models.Card", "", True, "select") in relations(catalog, "accounts.models.User")

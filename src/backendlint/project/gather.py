@@ -55,7 +55,7 @@ def read(relpath: str, kind: str, text: str, dialect: str) -> Any:
         if revision:
             facts["alembic"] = revision
     else:
-        if uses_django:
+        if uses_django or relpath.endswith("models.py") or "/models/" in relpath:
             models = django_models.read_models(tree, imports, module, constants)
             if models:
                 facts["django"] = models
