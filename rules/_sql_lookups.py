@@ -158,6 +158,8 @@ class _Reader:
         if (isinstance(node, (exp.Column, exp.Identifier)) and is_hole(node)) or _holds_hole_condition(node):
             self.opaque()  # WHERE {condition}: anything may be in there
             return
+        if node.args.get("negate"):
+            return  # IS NOT NULL, NOT LIKE, NOT ILIKE: no index finds the rows
         text = _text(node)
         if isinstance(node, (exp.EQ, exp.NullSafeEQ)):
             left, right = node.left, node.right
@@ -175,7 +177,7 @@ class _Reader:
             if subject and all(self.is_value(e) for e in node.expressions):
                 self.add(subject, "wrapped" if subject[2] else "eq", text, True)
             return
-        if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null) and not node.args.get("negate"):
             subject = self.subject(node.this)
             if subject:
                 self.add(subject, "wrapped" if subject[2] else "eq", text, True)
