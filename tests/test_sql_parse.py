@@ -28,6 +28,13 @@ def test_normalise():
     assert normalise("x::int, '10:30', $$body$$, $tag$ $x1") == "x::int, '10:30', $$body$$, $tag$ $x1"
     assert normalise("name LIKE '%%' || %s") == "name LIKE '%' || ?"
     assert normalise("ORDER BY __hole1__ __hole2__") == "ORDER BY __hole1__"
+    assert normalise("data = %s::jsonb AND tags ? %s") == "data = (?)::jsonb AND tags ? ?"
+
+
+@pytest.mark.parametrize("placeholder", ["%s", "%(d)s", "?", "$1", ":d"])
+def test_placeholders_with_postgres_casts_parse(placeholder):
+    parsed = parse_sql(f"SELECT * FROM t WHERE d > {placeholder}::date - 1 AND x = {placeholder}::jsonb")
+    assert parsed is not None and parsed.dialect == "postgres"
 
 
 def test_holes_are_identifiers_valid_as_table_column_and_value():
