@@ -217,15 +217,13 @@ def _django_unbounded(chain: QueryChain, ctx: RuleContext, catalog: Any) -> bool
             field, _, lookup = arg.keyword.value.partition("__")
             if lookup not in _EQUALITY_LOOKUPS:
                 continue
-            if lookup == "in" and query_chain(arg.value, ctx) is not None:
-                continue  # pk__in=<another queryset> is as large as that queryset
+            if lookup == "in":
+                if _input_bounded(arg.value, ctx):
+                    return False  # field__in=ids: as many rows as the caller asked for
+                continue
             if field in ("pk", "id"):
                 return False
-            if lookup == "in":
-                if _unique(catalog, chain.model, {field}):
-                    return False
-            else:
-                equal.add(field)
+            equal.add(field)
     return not (equal and _unique(catalog, chain.model, equal))
 
 
@@ -273,9 +271,7 @@ def _sqlalchemy_unique_term(node: cst.CSTNode, ctx: RuleContext, catalog: Any, d
         if name == "and_":
             return any(_sqlalchemy_unique_term(a.value, ctx, catalog, depth + 1) for a in node.args)
         if name == "in_" and isinstance(node.func, cst.Attribute) and node.args:
-            if query_chain(node.args[0].value, ctx) is not None:
-                return False
-            return _unique_column(node.func.value, ctx, catalog)
+            return _input_bounded(node.args[0].value, ctx)
         return False
     if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
         target = node.comparisons[0]
@@ -288,6 +284,28 @@ def _sqlalchemy_unique_term(node: cst.CSTNode, ctx: RuleContext, catalog: Any, d
             return False  # a join condition: Order.customer_id == Customer.id
         return _unique_column(left, ctx, catalog)
     return False
+
+
+def _input_bounded(node: cst.CSTNode, ctx: RuleContext) -> bool:
+    """The values of an ``IN`` filter come from the caller (``ids``, ``[c.id for c in charts]``),
+    so the rows are as many as it asked for; a literal list of constants
+    (``status__in=["open", "paid"]``) or another query (a subquery) bounds nothing."""
+    if query_chain(node, ctx) is not None:
+        return False
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return not all(isinstance(e.value, (cst.SimpleString, cst.Integer, cst.ConcatenatedString)) for e in node.elements)
+    if isinstance(node, cst.Name):
+        binding = ctx.binding(node.value)
+        if binding is not None and binding.kind in ("assign", "annotation") and binding.value is not None:
+            if query_chain(binding.value, ctx) is not None:
+                return False
+            if isinstance(binding.value, (cst.List, cst.Tuple, cst.Set)):
+                return _input_bounded(binding.value, ctx)
+        return True
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        if node.func.attr.value in ("subquery", "scalar_subquery", "values_list", "values"):
+            return False
+    return True
 
 
 def _model_attribute(node: cst.CSTNode) -> bool:

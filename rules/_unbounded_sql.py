@@ -233,6 +233,11 @@ def _equality_column(term: exp.Expression) -> Optional[Tuple[str, str]]:
             column = left
         elif isinstance(right, exp.Column) and not is_hole(right) and _is_value(left):
             column = right
+    elif isinstance(term, exp.Between):
+        # id BETWEEN a AND b: at most b - a + 1 rows, bounded by the input
+        bounds = (term.args.get("low"), term.args.get("high"))
+        if isinstance(term.this, exp.Column) and term.this.name.lower() == "id" and all(b is not None and _is_value(b) for b in bounds):
+            column = term.this
     elif isinstance(term, exp.In) and not term.args.get("query"):
         values = term.expressions
         field = term.args.get("field")

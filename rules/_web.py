@@ -129,8 +129,8 @@ BATCH_BASES = frozenset(
 BATCH_DECORATORS = frozenset(
     {"task", "shared_task", "periodic_task", "db_task", "db_periodic_task", "actor", "job", "scheduled_job", "cron"}
 )
-#: Paths of batch code: management commands, migrations, scripts.
-BATCH_PATH = re.compile(r"(?:^|/)(?:management/commands|migrations|alembic|scripts)/")
+#: Paths of batch code: management commands, migrations, scripts, task-queue modules.
+BATCH_PATH = re.compile(r"(?:^|/)(?:(?:management/commands|migrations|alembic|scripts|tasks|jobs|cron)/|tasks\.py$)")
 
 
 @dataclass(frozen=True)

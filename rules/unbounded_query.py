@@ -274,7 +274,9 @@ class UnboundedQuery(Rule):
             if not frame.role.paginated:
                 self._reach(frame, node.value, "reaches the response")
         else:
-            self._reach(frame, node.value, "is returned in full", only_loaded=True)
+            # outside handlers, only SQLAlchemy's explicit .all() returned to a caller
+            # (a Django QuerySet is lazy: the handler that receives it decides)
+            self._reach(frame, node.value, "is returned in full", only_loaded=True, framework="sqlalchemy")
 
     def visit_For(self, node: cst.For) -> None:
         frame = self._frame()
@@ -293,10 +295,20 @@ class UnboundedQuery(Rule):
         if any(isinstance(t.target, cst.Subscript) for t in node.targets):
             self._reach(frame, node.value, "reaches the response")  # context["orders"] = qs
 
-    def _reach(self, frame: _Frame, node: cst.CSTNode, how: str, loaded: bool = False, only_loaded: bool = False) -> None:
+    def _reach(
+        self,
+        frame: _Frame,
+        node: cst.CSTNode,
+        how: str,
+        loaded: bool = False,
+        only_loaded: bool = False,
+        framework: Optional[str] = None,
+    ) -> None:
         for source, materialised in row_sources(node, self.ctx, loaded):
             query = judge(source, self.ctx, materialised, self._catalog)
             if query is None or (only_loaded and not query.materialised):
+                continue
+            if framework is not None and query.framework != framework:
                 continue
             frame.orm.append(_OrmReport(query, node, how, self.ctx.statement))
 

@@ -35,6 +35,7 @@ def judge(text, dialect="postgres", unique=None):
         ("SELECT __hole1__ FROM orders WHERE status = 'paid'", "SELECT"),
         ("TABLE orders", "SELECT"),
         ("SELECT * FROM orders WHERE email = %s", "SELECT"),
+        ("SELECT * FROM orders WHERE total BETWEEN ? AND ?", "SELECT"),
     ],
 )
 def test_flagged(text, shape):
@@ -61,6 +62,7 @@ def test_flagged(text, shape):
         "SELECT * FROM orders WHERE id IN %s",
         "SELECT * FROM orders WHERE id IN (?, ?, ?)",
         "SELECT * FROM orders WHERE %s = id",
+        "SELECT url FROM bookmarks WHERE id BETWEEN ? AND ?",
         "INSERT INTO archive SELECT * FROM orders",
         "CREATE TABLE old_orders AS SELECT * FROM orders",
         "UPDATE orders SET total = i.total FROM invoices i WHERE i.order_id = orders.id",
