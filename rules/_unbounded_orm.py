@@ -256,20 +256,22 @@ def _sqlalchemy_unbounded(chain: QueryChain, ctx: RuleContext, catalog: Any) -> 
                 if arg.keyword is not None and _unique(catalog, chain.model, {arg.keyword.value}):
                     return False
         elif step.name in _SQLALCHEMY_FILTERS:
+            owner = next((part for part in chain.model_name.split(".") if part[:1].isupper()), "")
             for arg in step.call.args:
-                if _sqlalchemy_unique_term(arg.value, ctx, catalog):
+                if _sqlalchemy_unique_term(arg.value, ctx, catalog, owner):
                     return False
     return True
 
 
-def _sqlalchemy_unique_term(node: cst.CSTNode, ctx: RuleContext, catalog: Any, depth: int = 0) -> bool:
-    """``Order.id == x``, ``Order.id.in_(ids)``, ``and_(...)`` holding one, a unique column."""
+def _sqlalchemy_unique_term(node: cst.CSTNode, ctx: RuleContext, catalog: Any, owner: str, depth: int = 0) -> bool:
+    """``Order.id == x``, ``Order.id.in_(ids)``, ``and_(...)`` holding one, on a unique column
+    of ``owner`` (the selected model: a unique column of a joined model bounds nothing)."""
     if depth > 6:
         return False
     if isinstance(node, cst.Call):
         name = (dotted_name(node.func) or "").rsplit(".", 1)[-1]
         if name == "and_":
-            return any(_sqlalchemy_unique_term(a.value, ctx, catalog, depth + 1) for a in node.args)
+            return any(_sqlalchemy_unique_term(a.value, ctx, catalog, owner, depth + 1) for a in node.args)
         if name == "in_" and isinstance(node.func, cst.Attribute) and node.args:
             return _input_bounded(node.args[0].value, ctx)
         return False
@@ -282,7 +284,7 @@ def _sqlalchemy_unique_term(node: cst.CSTNode, ctx: RuleContext, catalog: Any, d
             left, right = right, left
         if _model_attribute(right):
             return False  # a join condition: Order.customer_id == Customer.id
-        return _unique_column(left, ctx, catalog)
+        return _unique_column(left, ctx, catalog, owner)
     return False
 
 
@@ -314,8 +316,11 @@ def _model_attribute(node: cst.CSTNode) -> bool:
     return name is not None and "." in name and name.split(".", 1)[0][:1].isupper()
 
 
-def _unique_column(node: cst.CSTNode, ctx: RuleContext, catalog: Any) -> bool:
+def _unique_column(node: cst.CSTNode, ctx: RuleContext, catalog: Any, owner: str) -> bool:
     if not isinstance(node, cst.Attribute):
+        return False
+    written = dotted_name(node.value) or ""
+    if owner and written.rsplit(".", 1)[-1] != owner:
         return False
     column = node.attr.value
     if column in ("id", "pk"):

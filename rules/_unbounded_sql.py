@@ -188,12 +188,9 @@ class _Judge:
             column, qualifier = found
             if column == "id":
                 return True
-            if qualifier:
-                table = by_alias.get(qualifier)
-                candidates = [table] if table else []
-            else:
-                candidates = [t for _, t in tables]
-            for table in candidates:
+            # a unique column of a joined table bounds nothing: only the FROM table's count
+            table = by_alias.get(qualifier) if qualifier else (tables[0][1] if len(tables) == 1 else None)
+            if tables and table == tables[0][1]:
                 per_table.setdefault(table, set()).add(column)
         return any(self.is_unique(table, columns) for table, columns in per_table.items())
 

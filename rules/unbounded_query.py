@@ -91,10 +91,11 @@ class UnboundedQuery(Rule):
       The SQL is read from literals, concatenations, f-strings and `format`/`%` templates
       and parsed with sqlglot in the configured `sql-dialect`.
     - **ORM queries** whose rows reach a response or a caller with no bound: a Django
-      QuerySet or SQLAlchemy `select()`/`session.query()` without a slice or `.limit()` that
-      a view or endpoint returns, puts into `JsonResponse`/`Response`/`render()`, serializes
-      with `many=True`, loads with `list()`/a comprehension/a `for` loop, or that any
-      function returns loaded in full (`list(qs)`, `.all()`).
+      QuerySet or SQLAlchemy `select()`/`session.query()`/Flask-SQLAlchemy `Model.query`
+      without a slice or `.limit()` that a view or endpoint (Django, DRF, FastAPI, Flask,
+      Ninja) returns, puts into `JsonResponse`/`Response`/`render()`/a template context,
+      serializes with `many=True`, or loads with `list()`, a comprehension or a `for` loop;
+      and an SQLAlchemy `.all()` that any function returns to its caller.
     - **List views without pagination**: Django REST framework `ListAPIView`s and
       viewsets with `pagination_class = None`, or with none set when the settings have no
       `REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"]`; Django `ListView`s without `paginate_by`.
@@ -109,8 +110,11 @@ class UnboundedQuery(Rule):
     `.one()`, `fetchrow`, `fetchval`) or in chunks (`fetchmany`, server-side cursors,
     `yield_per`, `.iterator()`, `chunksize=`); SQL that does not parse; sliced querysets,
     `.get()/.first()/.exists()/.count()/.aggregate()`, querysets handed to a `Paginator`
-    or `paginate_queryset`; filters on `pk__in=ids`; and batch code (management
-    commands, migrations, scripts, task-queue jobs) and tests unless configured.
+    or `paginate_queryset`, Ninja's `@paginate`; `IN` filters whose values come from the
+    caller (`pk__in=ids`, `X.col.in_(ids)`) and `id BETWEEN a AND b`; Django querysets
+    outside request handlers (they are lazy: the handler decides); and batch code
+    (management commands, migrations, scripts, `tasks` modules, task-queue jobs) and tests
+    unless configured.
 
     ## Why is this bad
     A query without a bound returns as many rows as the table holds. It is fast while the

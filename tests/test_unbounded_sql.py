@@ -109,6 +109,8 @@ def test_unique_columns_from_the_catalogue():
     assert judge("SELECT * FROM order_lines WHERE order_id = %s AND line_no = %s", unique=unique) is None
     assert judge("SELECT * FROM order_lines WHERE order_id = %s", unique=unique) is not None
     assert judge("SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.email = %s", unique=unique) is not None
+    assert judge("SELECT o.* FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.email = %s", unique=unique) is not None
+    assert judge("SELECT c.* FROM customers c JOIN orders o ON c.id = o.customer_id WHERE c.email = %s", unique=unique) is None
 
 
 def test_details():
