@@ -8,6 +8,7 @@ standard library).
 from backendlint_rules.hardcoded_secret import HardcodedSecret
 from backendlint_rules.missing_timeout import MissingTimeout
 from backendlint_rules.silent_except import SilentExcept
+from backendlint_rules.unbounded_query import UnboundedQuery
 from backendlint_rules.unindexed_lookup import UnindexedLookup
 from backendlint_rules.weak_password_hash import WeakPasswordHash
 
@@ -16,5 +17,6 @@ RULES = [
     MissingTimeout,
     HardcodedSecret,
     WeakPasswordHash,
+    UnboundedQuery,
     UnindexedLookup,
 ]

@@ -10,7 +10,7 @@ query even when the model is not in the catalogue (``model`` is then ``None``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -116,6 +116,9 @@ class QueryChain:
     #: The model is catalogued (or the root is an unmistakable select()); otherwise the
     #: chain was recognised by its shape (``Order.objects``) alone.
     certain: bool = False
+    #: Subscripts taken of the chain (``qs[:20]``, ``qs[0]``), outermost last, including
+    #: those in the local bindings it was assembled from.
+    subscripts: Tuple[cst.Subscript, ...] = ()
 
     @property
     def methods(self) -> Tuple[str, ...]:
@@ -161,6 +164,7 @@ def _chain(node: cst.CSTNode, ctx: RuleContext, depth: int, limits: Dict[str, in
     if isinstance(node, cst.Await):
         node = node.expression
     steps: List[Step] = []
+    subscripts: List[cst.Subscript] = []
     current: cst.CSTNode = node
     while True:
         if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
@@ -168,10 +172,21 @@ def _chain(node: cst.CSTNode, ctx: RuleContext, depth: int, limits: Dict[str, in
             current = current.func.value
             continue
         if isinstance(current, cst.Subscript):
+            subscripts.append(current)
             current = current.value
             continue
         break
     steps.reverse()
+    subscripts.reverse()
+    found = _chain_root(current, steps, ctx, depth, limits)
+    if found is not None and subscripts:
+        found = replace(found, subscripts=found.subscripts + tuple(subscripts))
+    return found
+
+
+def _chain_root(
+    current: cst.CSTNode, steps: List[Step], ctx: RuleContext, depth: int, limits: Dict[str, int]
+) -> Optional[QueryChain]:
     # Django: <Model>.objects...
     if isinstance(current, cst.Attribute) and current.attr.value in DJANGO_MANAGERS:
         model, written = lookup_model(ctx, current.value)
@@ -197,7 +212,13 @@ def _chain(node: cst.CSTNode, ctx: RuleContext, depth: int, limits: Dict[str, in
         if base is None:
             return None
         return QueryChain(
-            base.framework, base.model, base.model_name, base.steps + tuple(steps), (*base.origins, binding.value), base.certain
+            base.framework,
+            base.model,
+            base.model_name,
+            base.steps + tuple(steps),
+            (*base.origins, binding.value),
+            base.certain,
+            base.subscripts,
         )
     return None
 
@@ -243,3 +264,95 @@ def _session_like(node: cst.CSTNode, ctx: RuleContext) -> bool:
         return True
     name = dotted_name(node)
     return name is not None and name.rsplit(".", 1)[-1] in _SESSION_NAME
+
+
+# -- SQLAlchemy executions and their results -------------------------------------------
+
+#: Session/Connection methods that run a statement given as their first argument.
+SQLALCHEMY_EXECUTORS = frozenset(
+    {"execute", "scalars", "scalar", "exec", "stream", "stream_scalars", "scalar_one", "scalar_one_or_none", "paginate"}
+)
+#: Methods on a Result that return another view of the same rows.
+SQLALCHEMY_RESULT_VIEWS = frozenset({"scalars", "mappings", "unique", "columns", "tuples", "t", "execution_options"})
+#: ... that return every row at once.
+SQLALCHEMY_RESULT_ALL = frozenset({"all", "fetchall"})
+#: ... that return at most one row (or value).
+SQLALCHEMY_RESULT_SINGLE = frozenset(
+    {"first", "one", "one_or_none", "scalar", "scalar_one", "scalar_one_or_none", "fetchone"}
+)
+#: ... that return the rows in chunks.
+SQLALCHEMY_RESULT_CHUNKED = frozenset({"partitions", "fetchmany", "yield_per"})
+
+
+@dataclass(frozen=True)
+class Execution:
+    """A statement run through an SQLAlchemy session or connection, and what is asked of
+    its result: ``(await session.execute(select(User))).scalars().all()``."""
+
+    #: The executing call (``session.execute(stmt)``).
+    call: cst.Call
+    #: Its method: execute, scalars, scalar, exec, stream, stream_scalars, paginate...
+    method: str
+    #: The statement argument.
+    statement: cst.BaseExpression
+    #: The statement as a query chain (``select(User).where(...)``), when recognised.
+    chain: Optional[QueryChain]
+    #: Methods called on the result, in order (``scalars``, ``all``).
+    result: Tuple[Step, ...] = ()
+    #: The expressions the execution was reached through (``result = session.execute(...)``).
+    origins: Tuple[cst.CSTNode, ...] = ()
+
+    @property
+    def result_methods(self) -> Tuple[str, ...]:
+        return tuple(step.name for step in self.result)
+
+
+def sqlalchemy_execution(node: cst.CSTNode, ctx: RuleContext) -> Optional[Execution]:
+    """The SQLAlchemy execution ``node`` evaluates to (following local names), or ``None``.
+
+    The executing call must take a statement that is a recognised ``select()`` chain, or
+    be a method of a session-like receiver (``session``, ``db.session``, an annotated
+    ``Session``/``AsyncSession``)."""
+    return _execution(node, ctx, 0)
+
+
+def _execution(node: cst.CSTNode, ctx: RuleContext, depth: int, limits: Optional[Dict[str, int]] = None) -> Optional[Execution]:
+    if depth > 8:
+        return None
+    limits = limits or {}
+    steps: List[Step] = []
+    current: cst.CSTNode = node
+    while True:
+        if isinstance(current, cst.Await):
+            current = current.expression
+            continue
+        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+            method = current.func.attr.value
+            if method in SQLALCHEMY_EXECUTORS and current.args and current.args[0].keyword is None:
+                statement = current.args[0].value
+                chain = query_chain(statement, ctx)
+                if chain is not None and chain.framework != "sqlalchemy":
+                    return None
+                if chain is None and not _session_like(current.func.value, ctx):
+                    return None
+                steps.reverse()
+                return Execution(current, method, statement, chain, tuple(steps))
+            steps.append(Step(method, current))
+            current = current.func.value
+            continue
+        break
+    if not isinstance(current, cst.Name):
+        return None
+    bindings = ctx.bindings(current.value)
+    if current.value in limits:
+        bindings = bindings[: limits[current.value]]
+    if not bindings:
+        return None
+    binding = bindings[-1]
+    if binding.kind not in ("assign", "annotation", "with") or binding.value is None:
+        return None
+    base = _execution(binding.value, ctx, depth + 1, {**limits, current.value: len(bindings) - 1})
+    if base is None:
+        return None
+    steps.reverse()
+    return replace(base, result=base.result + tuple(steps), origins=(*base.origins, binding.value))

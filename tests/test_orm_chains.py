@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List
 
 import libcst as cst
-from backendlint_rules._orm import query_chain
+from backendlint_rules._orm import query_chain, sqlalchemy_execution
 
 from tests.test_engine import _rule, _run
 
@@ -61,3 +61,71 @@ def test_chains(tmp_path):
         None,
         None,
     ]
+
+
+EXECUTIONS: List[tuple] = []
+
+
+def _record_execution(self, node: cst.Call) -> None:
+    if isinstance(node.func, cst.Name) and node.func.value == "show":
+        found = sqlalchemy_execution(node.args[0].value, self.ctx)
+        EXECUTIONS.append(
+            None if found is None else (found.method, found.chain.methods if found.chain else None, found.result_methods)
+        )
+
+
+ExecutionRecorder = _rule("XQ002", {"visit_Call": _record_execution})
+
+EXECUTION_SOURCE = '''
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from shop.models import Order
+
+async def endpoint(session: AsyncSession, client):
+    show((await session.execute(select(Order).where(Order.status == "paid"))).scalars().all())
+    stmt = select(Order).order_by(Order.id).limit(10)
+    result = await session.scalars(stmt)
+    show(result)
+    rows = result.all()
+    show(rows)
+    show(session.execute(text("SELECT 1")).first())
+    show(client.execute(select(Order)).fetchall())
+    show(client.execute("x").all())
+    show(Order.objects.filter(a=1))
+    show(sorted(rows))
+'''
+
+
+def test_sqlalchemy_executions(tmp_path):
+    EXECUTIONS.clear()
+    result = _run(tmp_path, EXECUTION_SOURCE, ExecutionRecorder)
+    assert not result.findings, result.findings
+    assert EXECUTIONS == [
+        ("execute", ("where",), ("scalars", "all")),
+        ("scalars", ("order_by", "limit"), ()),
+        ("scalars", ("order_by", "limit"), ("all",)),
+        ("execute", None, ("first",)),
+        ("execute", (), ("fetchall",)),
+        None,
+        None,
+        None,
+    ]
+
+
+def test_subscripts_are_kept(tmp_path):
+    SEEN.clear()
+    source = "from shop.models import Order\nqs = Order.objects.all()[:10]\nshow(qs.values('id'))\nshow(Order.objects.filter(a=1)[0])\n"
+    SUBSCRIPTS.clear()
+    _run(tmp_path, source, SubscriptRecorder)
+    assert SUBSCRIPTS == [1, 1]
+
+
+SUBSCRIPTS: List[int] = []
+
+
+def _record_subscripts(self, node: cst.Call) -> None:
+    if isinstance(node.func, cst.Name) and node.func.value == "show":
+        SUBSCRIPTS.append(len(query_chain(node.args[0].value, self.ctx).subscripts))
+
+
+SubscriptRecorder = _rule("XQ003", {"visit_Call": _record_subscripts})

@@ -101,3 +101,61 @@ def test_parse_and_prose():
     assert starts_like_sql("  -- comment\n  (SELECT 1)")
     assert not starts_like_sql("Error: Delete from cache failed")
     assert not starts_like_sql("Page {page}")
+
+
+def test_psycopg_compositions_read_as_their_sql(tmp_path):
+    source = '''
+from psycopg import sql
+from psycopg2 import sql as sql2
+
+def report(table, column, status):
+    run(sql.SQL("SELECT * FROM {} WHERE status = %s").format(sql.Identifier(table)))
+    run(sql.SQL("SELECT {} FROM {}").format(sql.Identifier("public", "orders"), sql.Literal(5)))
+    run(sql2.SQL(" AND ").join([sql2.SQL("a = {}").format(sql2.Placeholder()), sql2.SQL("b = 1")]))
+    run(sql.SQL("SELECT * FROM t WHERE id = {}").format(sql.Placeholder("id")))
+    run(sql.SQL(status))
+'''
+    seen = _read(tmp_path, source)
+    assert seen == [
+        ("SELECT * FROM __hole1__ WHERE status = %s", 1, ["composition", "format", "literal"]),
+        ('SELECT "public"."orders" FROM 5', 0, ["composition", "format", "literal"]),
+        ("a = %s AND b = 1", 0, ["composition", "format", "join", "literal"]),
+        ("SELECT * FROM t WHERE id = %(id)s", 0, ["composition", "format", "literal"]),
+        None,
+    ]
+
+
+def test_composition_holes_are_marked(tmp_path):
+    HOLES.clear()
+    _run(tmp_path, 'from psycopg import sql\nrun(sql.SQL("SELECT * FROM {}").format(sql.Identifier(t)))\nrun(f"SELECT {t}")\n', HoleRecorder)
+    assert HOLES == [["composition"], ["fstring"]]
+
+
+def test_class_constants_read_through_self(tmp_path):
+    source = '''
+class OrderRepository:
+    TABLE = "orders"
+    LIST = "SELECT * FROM orders WHERE status = %s"
+
+    def open_orders(self, cur):
+        run(self.LIST)
+        run(f"SELECT count(*) FROM {self.TABLE}")
+        run(self.missing)
+'''
+    assert _read(tmp_path, source) == [
+        ("SELECT * FROM orders WHERE status = %s", 0, ["literal"]),
+        ("SELECT count(*) FROM orders", 0, ["fstring"]),
+        None,
+    ]
+
+
+HOLES: List[list] = []
+
+
+def _record_holes(self, node: cst.Call) -> None:
+    if isinstance(node.func, cst.Name) and node.func.value == "run":
+        found = sql_text(node.args[0].value, self.ctx)
+        HOLES.append([h.via for h in found.holes])
+
+
+HoleRecorder = _rule("XT002", {"visit_Call": _record_holes})

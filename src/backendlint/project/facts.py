@@ -76,7 +76,7 @@ def register(gatherer: Gatherer) -> Gatherer:
 
 
 def gatherers() -> Dict[str, Gatherer]:
-    from backendlint.project import catalog, migrations  # noqa: F401  (registers the built-in gatherers)
+    from backendlint.project import catalog, django_settings, migrations  # noqa: F401  (registers the built-in gatherers)
 
     return dict(_GATHERERS)
 

@@ -1,9 +1,10 @@
 """The SQL text of a Python expression, as far as it can be known without running it.
 
 ``sql_text(node, ctx)`` reads string literals, implicit and ``+`` concatenation,
-f-strings, ``str.format``, ``%`` interpolation, ``sep.join([...])`` and conditional
-expressions between literals, and follows names through simple local bindings
-(``q = f"..."; q += "..."``) and module-level constants. What cannot be known
+f-strings, ``str.format``, ``%`` interpolation, ``sep.join([...])``, conditional
+expressions between literals and psycopg's ``sql.SQL(...)`` compositions, and follows
+names through simple local bindings (``q = f"..."; q += "..."``), module-level
+constants and class-level constants read as ``self.NAME``. What cannot be known
 becomes a *hole*: the sentinel ``__holeN__`` in the text (valid as a table, a
 column or a value for sqlglot), with the expression that fills it kept in
 :attr:`SqlText.holes`. Holes whose value is a known constant are folded into the
@@ -55,7 +56,8 @@ class Hole:
 
     #: The expression that fills it (``None`` for a part the reader could not see).
     node: Optional[cst.CSTNode]
-    #: How it enters the string: ``fstring``, ``format``, ``percent``, ``concat``, ``join``.
+    #: How it enters the string: ``fstring``, ``format``, ``percent``, ``concat``, ``join``,
+    #: ``composition`` (a ``{}`` of psycopg's ``sql.SQL(...).format(...)``).
     via: str
 
 
@@ -65,7 +67,8 @@ class SqlText:
 
     text: str
     holes: Tuple[Hole, ...] = ()
-    #: How the string was built: literal, fstring, format, percent, concat, join, augassign.
+    #: How the string was built: literal, fstring, format, percent, concat, join, augassign,
+    #: composition (psycopg ``sql.SQL``/``Identifier``/``Literal``/``Placeholder``).
     kinds: FrozenSet[str] = frozenset()
     #: The expression that was read (e.g. a sink's argument).
     node: Optional[cst.CSTNode] = None
@@ -230,6 +233,9 @@ class _Reader:
 
     def _call(self, node: cst.Call, depth: int) -> Optional[_Value]:
         func = node.func
+        composed = self._composition(node, depth)
+        if composed is not None:
+            return composed
         if not isinstance(func, cst.Attribute):
             return None
         method = func.attr.value
@@ -248,6 +254,40 @@ class _Reader:
             return inner
         return None
 
+    def _composition(self, node: cst.Call, depth: int) -> Optional[_Value]:
+        """psycopg's ``sql.SQL("...")`` reads as its text (so ``.format()``/``.join()`` on it
+        work as on a string); ``sql.Identifier``/``sql.Literal``/``sql.Placeholder`` of
+        constants read as the SQL they render to."""
+        if self.ctx is None or not isinstance(node.func, (cst.Name, cst.Attribute)):
+            return None
+        qualified = self.ctx.qualname(node.func) or ""
+        module, _, kind = qualified.rpartition(".")
+        if module not in _PSYCOPG_SQL:
+            return None
+        args = [a.value for a in node.args if a.keyword is None and not a.star]
+        if kind == "SQL" and len(args) == 1:
+            inner = self.read(args[0], depth + 1)
+            if inner is not None:
+                inner.kinds.add("composition")
+            return inner
+        if kind == "Placeholder" and len(node.args) <= 1:
+            if not node.args:
+                return _Value(["%s"], {"composition"})
+            name = self._constant(node.args[0].value, depth)
+            return _Value([f"%({name})s"], {"composition"}) if name and name.isidentifier() else None
+        if kind == "Identifier" and args and len(args) == len(node.args):
+            names = [self._constant(a, depth) for a in args]
+            if all(n is not None for n in names):
+                return _Value([".".join('"' + n.replace('"', '""') + '"' for n in names)], {"composition"})  # type: ignore[union-attr]
+            return None
+        if kind == "Literal" and len(args) == 1 and len(node.args) == 1:
+            arg = args[0]
+            if isinstance(arg, (cst.Integer, cst.Float)):
+                return _Value([arg.value], {"composition"})
+            text = self._constant(arg, depth) if isinstance(arg, (cst.SimpleString, cst.ConcatenatedString)) else None
+            return _Value(["'" + text.replace("'", "''") + "'"], {"composition"}) if text is not None else None
+        return None
+
     def _format(self, node: cst.Call, depth: int) -> Optional[_Value]:
         template = self.read(node.func.value, depth + 1)  # type: ignore[attr-defined]
         if template is None or not all(isinstance(p, str) for p in template.pieces):
@@ -256,6 +296,8 @@ class _Reader:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
         named = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
         value = _Value(kinds=set(template.kinds) | {"format"}, origins=list(template.origins))
+        # psycopg's SQL.format() fills its {} with Composable objects, which render safely
+        via = "composition" if "composition" in template.kinds else "format"
         auto = 0
         try:
             parsed = list(string.Formatter().parse(text))
@@ -278,7 +320,7 @@ class _Reader:
                 target = named.get(head)
             simple = head == field_name and not spec and not conversion
             folded = self._constant(target, depth) if target is not None and simple else None
-            value.pieces.append(folded if folded is not None else Hole(target, "format"))
+            value.pieces.append(folded if folded is not None else Hole(target, via))
         return value
 
     def _join(self, separator: str, iterable: cst.CSTNode, depth: int) -> _Value:
@@ -314,6 +356,9 @@ class _Reader:
         if name is None:
             return None
         bindings = ctx.bindings(name)
+        if not bindings and name.startswith(("self.", "cls.")) and name.count(".") == 1 and ctx.class_ is not None:
+            # a class-level constant read through the instance: QUERY = "..."; self.QUERY
+            bindings = tuple(ctx.class_.bindings.get(name.split(".", 1)[1], ()))
         if not bindings:
             return None
         # The last plain assignment, then the `+=` that followed it.
@@ -370,6 +415,7 @@ class _Reader:
         return None
 
 
+_PSYCOPG_SQL = ("psycopg.sql", "psycopg2.sql")
 _PERCENT_SPEC = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlL]?[diouxXeEfFgGcrsa]")
 
 

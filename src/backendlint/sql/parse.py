@@ -17,6 +17,11 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 _PYFORMAT = re.compile(r"%\((\w+)\)s")
 _FORMAT = re.compile(r"(?<!%)%[sdf]")
 _ORACLE = re.compile(r"(?<![:\w]):(\d+)\b")
+#: asyncpg's ``$1``: a Parameter for postgres, but a *column* named ``$1`` for every other
+#: dialect, so it is made a ``?`` like the other positional styles.
+_DOLLAR = re.compile(r"(?<![\w$])\$(\d+)(?![\w$])")
+#: ``%s::jsonb`` -> ``?::jsonb``, which no dialect reads; ``(?)::jsonb`` parses everywhere.
+_CAST_PLACEHOLDER = re.compile(r"(?<![\w?])\?(?=::)")
 _ADJACENT_HOLES = re.compile(r"(__hole\d+__)\s+__hole\d+__")
 _HOLE = re.compile(r"__hole\d+__")
 
@@ -37,11 +42,14 @@ class ParsedSql:
 
 
 def normalise(text: str) -> str:
-    """DB-API placeholder styles -> sqlglot-friendly ones; adjacent holes merged."""
+    """DB-API placeholder styles -> sqlglot-friendly ones (``%(name)s`` -> ``:name``; ``%s``,
+    ``:1`` and ``$1`` -> ``?``, ``(?)`` before a ``::`` cast; ``%%`` -> ``%``); adjacent holes merged."""
     text = _PYFORMAT.sub(r":\1", text)
     text = _FORMAT.sub("?", text)
     text = _ORACLE.sub("?", text)
+    text = _DOLLAR.sub("?", text)
     text = text.replace("%%", "%")
+    text = _CAST_PLACEHOLDER.sub("(?)", text)
     return _ADJACENT_HOLES.sub(r"\1", text)
 
 
