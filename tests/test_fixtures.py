@@ -17,6 +17,9 @@ MINIMUMS = {
     "BL201": (20, 20),
     "BL301": (20, 20),
     "BL302": (20, 20),
+    "BL501": (30, 30),
+    "BL502": (30, 30),
+    "BL503": (10, 10),
 }
 
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name[:2] == "BL")
