@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Sequence, Tup
 
 import libcst as cst
 from backendlint_rules._migrations_alembic import AlembicReader, find_revision, irreversible
-from backendlint_rules._migrations_django import DjangoReader, Values, app_label, find_migration
+from backendlint_rules._migrations_django import DjangoReader, Values, app_label, find_migration, module_functions
 from backendlint_rules._migrations_model import Change, MigrationFile
 from backendlint_rules._migrations_sql import SqlState, classify
 
@@ -110,7 +110,10 @@ class _FileAnalysis:
         migration = find_migration(values, module)
         if migration is not None:
             history = self.ctx.project.get("migrations") if self.ctx.project is not None else None
-            reader = DjangoReader(values, migration, app_label(file.relpath), history, file.relpath, self.text_of, file.dialect)
+            reader = DjangoReader(
+                values, migration, app_label(file.relpath), history, file.relpath, self.text_of, file.dialect,
+                module_functions(module),
+            )
             changes = reader.read()
             return MigrationFile("django", migration.initial, reader.ignored, changes)
         revision = find_revision(module)

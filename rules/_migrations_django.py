@@ -313,14 +313,6 @@ def read_operation(values: Values, node: cst.CSTNode) -> Optional[Operation]:
     return Operation(name, node, args)
 
 
-def is_noop(values: Values, node: Optional[cst.CSTNode]) -> bool:
-    """``migrations.RunPython.noop`` / ``RunSQL.noop`` (however imported)."""
-    if node is None:
-        return False
-    qual = values.qualify(node) or ""
-    return qual.endswith(("RunPython.noop", "RunSQL.noop"))
-
-
 def elements(node: Optional[cst.CSTNode]) -> List[cst.BaseExpression]:
     """The items of a list/tuple literal (starred ones too, so positions match the source)."""
     if isinstance(node, (cst.List, cst.Tuple)):
@@ -339,6 +331,48 @@ class MigrationClass:
     atomic: bool = True
     initial: bool = False
     operations: List[cst.BaseExpression] = field(default_factory=list)
+
+
+#: ORM and DB-API calls that change rows.
+WRITE_METHODS = frozenset({
+    "save", "update", "bulk_update", "bulk_create", "delete", "create", "get_or_create", "update_or_create",
+    "execute", "executemany", "loaddata",
+})
+
+
+class _Writes(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = False
+        self.called: Set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in WRITE_METHODS:
+            self.writes = True
+        elif isinstance(node.func, cst.Name):
+            self.called.add(node.func.value)
+            if node.func.value == "call_command":
+                self.writes = True
+
+
+def writes_rows(functions: Dict[str, cst.FunctionDef], name: str) -> bool:
+    """Whether module-level function ``name`` (or one it calls, a few levels deep) changes rows."""
+    pending, seen = [name], set()
+    while pending and len(seen) < 8:
+        current = pending.pop()
+        if current in seen or current not in functions:
+            continue
+        seen.add(current)
+        visitor = _Writes()
+        functions[current].body.visit(visitor)
+        if visitor.writes:
+            return True
+        pending.extend(visitor.called)
+    return False
+
+
+def module_functions(module: cst.Module) -> Dict[str, cst.FunctionDef]:
+    return {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
 
 
 def find_migration(values: Values, module: cst.Module) -> Optional[MigrationClass]:
@@ -390,6 +424,7 @@ class DjangoReader:
         relpath: str,
         sql_text: Callable[[cst.CSTNode], Optional[str]],
         dialect: str,
+        functions: Optional[Dict[str, cst.FunctionDef]] = None,
     ) -> None:
         self.values = values
         self.migration = migration
@@ -398,6 +433,7 @@ class DjangoReader:
         self.relpath = relpath
         self.sql_text = sql_text
         self.dialect = dialect
+        self.functions = functions or {}
         self.changes: List[Change] = []
         self.new_models: Set[str] = set()
         self.sql = SqlState()
@@ -485,7 +521,8 @@ class DjangoReader:
             self._add("rewrite_column", operation, model, name, "GeneratedField(db_persist=True)")
         if facts.has_db_default and _is_volatile_db_default(facts.db_default):
             self._add("volatile_default", operation, model, name, short_class(facts.db_default) + "()")
-        required = not (facts.null or facts.has_default or facts.has_db_default or facts.empty_default or facts.auto_now or facts.generated)
+        defaulted = (facts.has_default and facts.default is not None) or facts.has_db_default
+        required = not (facts.null or defaulted or facts.empty_default or facts.auto_now or facts.generated)
         if required:
             self._add("add_required_column", operation, model, name, where)
         if facts.unique and not facts.null and facts.has_default and facts.default is not None:
@@ -513,7 +550,7 @@ class DjangoReader:
                 detail = f"{describe_type(old.column_type)} -> {describe_type(new.column_type)}"
                 self._add("change_type", operation, model, name, detail)
         if old.null and not new.null and not new.primary_key and not _has_not_null_check(state, new.column(name)):
-            self._add("set_not_null", operation, model, name)
+            self._add("set_not_null", operation, model, name, "default" if new.has_default else "")
         if new.primary_key and not old.primary_key:
             self._add("add_primary_key", operation, model, name)
         elif new.unique and not old.unique:
@@ -615,7 +652,8 @@ class DjangoReader:
 
     def _run_python(self, operation: Operation) -> None:
         code = operation.args.get("code")
-        if self.migration.atomic and self.sql.altered and not is_noop(self.values, code):
+        backfill = isinstance(code, cst.Name) and writes_rows(self.functions, code.value)
+        if self.migration.atomic and self.sql.altered and backfill:
             self._add("backfill", operation, detail=", ".join(sorted(self.sql.altered)))
         if not self.migration.initial and not _reversible(self.values, operation, "reverse_code"):
             self._add("run_python", operation)

@@ -416,7 +416,7 @@ def _add_column(action: exp.ColumnDef, written: str, table: str, state: SqlState
         out.append(("rewrite_column", "ADD COLUMN", written, column, label))
     elif isinstance(default, exp.Expression) and _is_volatile(default):
         out.append(("volatile_default", "ADD COLUMN", written, column, _function_case(default.sql("postgres"))))
-    if not_null and default is None and not generated and not serial:
+    if not_null and (default is None or isinstance(default, exp.Null)) and not generated and not serial:
         out.append(("add_required_column", "ADD COLUMN", written, column, ""))
     for constraint in constraints:
         if isinstance(constraint, exp.Reference):

@@ -153,9 +153,10 @@ class DestructiveMigration(MigrationRule):
     def _change_type(self, change: Change) -> str:
         detail = f" ({change.detail})" if change.detail else ""
         return (
-            f"{change.label} changes the type of {subject(change)}{detail}: PostgreSQL rewrites the table and its "
-            "indexes under an ACCESS EXCLUSIVE lock, and code expecting the old type may break; expand–contract: add a "
-            "column of the new type, write to both, backfill in batches, switch reads, then drop the old column"
+            f"{change.label} changes the type of {subject(change)}{detail}: the table and its indexes are rewritten while "
+            "reads and writes wait (PostgreSQL: ACCESS EXCLUSIVE lock), and code expecting the old type may break; "
+            "expand–contract: add a column of the new type, write to both, backfill in batches, switch reads, then drop "
+            "the old column"
         )
 
     def _set_not_null(self, change: Change) -> str:
@@ -167,9 +168,13 @@ class DestructiveMigration(MigrationRule):
             "sql": "first ADD CONSTRAINT … CHECK (<col> IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT in a later migration, "
             "then SET NOT NULL (PostgreSQL 12+ skips the scan) and drop the check",
         })
+        if change.detail == "default":
+            risk = "Django first updates every NULL row to the default, then the whole table is scanned"
+        else:
+            risk = "the whole table is scanned and the migration fails if any row is NULL"
         return (
-            f"{change.label} sets NOT NULL on existing column {subject(change)}: PostgreSQL scans the whole table under an "
-            f"ACCESS EXCLUSIVE lock and the migration fails if any row is NULL; {fix}"
+            f"{change.label} sets NOT NULL on existing column {subject(change)}: {risk} while reads and writes wait "
+            f"(PostgreSQL: ACCESS EXCLUSIVE lock); {fix}"
         )
 
     def _add_required_column(self, change: Change) -> str:
