@@ -357,6 +357,7 @@ class AlembicReader:
         if column is None or self._new(table):
             return
         self._altered(table)
+        self.sql.new_columns.add((bare(table), column.name.lower()))
         if column.generated:
             self._add("rewrite_column", call, table, column.name, column.generated)
         volatile = _volatile(self.ctx, column.server_default, self.sql_text)
@@ -374,8 +375,9 @@ class AlembicReader:
             self._add("create_index", call, table, column.name)
 
     def _drop_column(self, call: _Call, table: str) -> None:
-        if not self._new(table):
-            self._add("drop_column", call, table, _string(call.args.get("column_name")))
+        column = _string(call.args.get("column_name"))
+        if not self._new(table) and (bare(table), column.lower()) not in self.sql.new_columns:
+            self._add("drop_column", call, table, column)
             self._altered(table)
 
     def _alter_column(self, call: _Call, table: str) -> None:
@@ -385,7 +387,9 @@ class AlembicReader:
         args = call.args
         self._altered(table)
         new_name = _string(args.get("new_column_name"))
-        if new_name:
+        if new_name and (bare(table), column.lower()) in self.sql.new_columns:
+            self.sql.new_columns.add((bare(table), new_name.lower()))
+        elif new_name:
             self._add("rename_column", call, table, column, new_name)
         if "type_" in args:
             old, new = _type_of(self.ctx, args.get("existing_type")), _type_of(self.ctx, args.get("type_"))

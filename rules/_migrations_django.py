@@ -436,6 +436,8 @@ class DjangoReader:
         self.functions = functions or {}
         self.changes: List[Change] = []
         self.new_models: Set[str] = set()
+        #: (model, field) pairs added earlier in this migration.
+        self.new_fields: Set[Tuple[str, str]] = set()
         self.sql = SqlState()
         self.ignored = False
 
@@ -491,11 +493,11 @@ class DjangoReader:
         if name == "CreateModel":
             self._create_model(operation, model)
             return
-        if model.lower() in self.new_models:
+        state = self._model_before(path)
+        if model.lower() in self.new_models or bare(self._table_of(model, state)) in self.sql.tables:
             if name == "RenameModel":
                 self.new_models.add(self._string(operation, "new_name").lower())
             return
-        state = self._model_before(path)
         if state is not None and _unmanaged(state):
             return  # no SQL for unmanaged and proxy models
         before = len(self.changes)
@@ -513,6 +515,7 @@ class DjangoReader:
 
     def _add_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
         name = self._string(operation, "name")
+        self.new_fields.add((model.lower(), name))
         facts = field_facts(operation.kw(self.values, "field"))
         if facts is None or facts.m2m:
             return
@@ -566,6 +569,8 @@ class DjangoReader:
 
     def _remove_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
         name = self._string(operation, "name")
+        if (model.lower(), name) in self.new_fields:
+            return
         old = field_facts((state or {}).get("fields", {}).get(name))
         if old is not None and old.m2m:
             self._add("drop_table", operation, model, name, "the many-to-many join table", label="RemoveField")
@@ -574,6 +579,9 @@ class DjangoReader:
 
     def _rename_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
         old_name, new_name = self._string(operation, "old_name"), self._string(operation, "new_name")
+        if (model.lower(), old_name) in self.new_fields:
+            self.new_fields.add((model.lower(), new_name))
+            return
         old = field_facts((state or {}).get("fields", {}).get(old_name))
         if old is not None and (old.db_column or old.m2m):
             return  # db_column keeps the column name

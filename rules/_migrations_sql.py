@@ -87,6 +87,8 @@ class SqlState:
     indexes: Set[str] = field(default_factory=set)
     #: Column types declared in this migration: (table, column) -> DataType.
     columns: Dict[Tuple[str, str], exp.DataType] = field(default_factory=dict)
+    #: Columns added to existing tables in this migration (no running code knows them).
+    new_columns: Set[Tuple[str, str]] = field(default_factory=set)
     #: (table, column) pairs that have a validated CHECK (column IS NOT NULL).
     not_null_checks: Set[Tuple[str, str]] = field(default_factory=set)
     #: NOT VALID checks of that shape, by constraint name, until validated.
@@ -330,10 +332,14 @@ def _track_new(action: exp.Expression, table: str, state: SqlState) -> None:
 def _action(action: exp.Expression, written: str, table: str, state: SqlState, not_valid: bool) -> List[SqlChange]:
     if isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
         columns = [c.name for c in action.args.get("tables") or [] if isinstance(c, exp.Expression)]
-        return [("drop_column", "DROP COLUMN", written, c, "") for c in columns]
+        return [("drop_column", "DROP COLUMN", written, c, "") for c in columns if (table, c.lower()) not in state.new_columns]
     if isinstance(action, exp.RenameColumn):
         old, new = action.this, action.args.get("to")
-        return [("rename_column", "RENAME COLUMN", written, old.name if old else "", new.name if new else "")]
+        old_name, new_name = (old.name if old else ""), (new.name if new else "")
+        if (table, old_name.lower()) in state.new_columns:
+            state.new_columns.add((table, new_name.lower()))
+            return []
+        return [("rename_column", "RENAME COLUMN", written, old_name, new_name)]
     if isinstance(action, exp.AlterRename):
         if table.endswith("_seq"):
             return []  # ALTER TABLE … RENAME of a sequence
@@ -405,6 +411,7 @@ def _add_column(action: exp.ColumnDef, written: str, table: str, state: SqlState
     kind = action.args.get("kind")
     if isinstance(kind, exp.DataType):
         state.columns[(table, column.lower())] = kind
+    state.new_columns.add((table, column.lower()))
     constraints = [c.args.get("kind") for c in action.args.get("constraints") or []]
     not_null = any(isinstance(c, exp.NotNullColumnConstraint) and not c.args.get("allow_null") for c in constraints)
     default = next((c.this for c in constraints if isinstance(c, exp.DefaultColumnConstraint)), None)
