@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Sequence
 
 import libcst as cst
 from backendlint_rules._migrations_alembic import AlembicReader, find_revision, irreversible
@@ -31,13 +31,14 @@ _SQL_NAME = re.compile(
     re.IGNORECASE,
 )
 _DOWN_NAME = re.compile(r"(?:\.down\.sql$|^U\d+(?:[._]\d+)*__)", re.IGNORECASE)
-_UP_MARKER = re.compile(r"^\s*--\s*(?:\+goose\s+up|migrate:up|\+migrate\s+up)\b(?P<rest>.*)$", re.IGNORECASE | re.MULTILINE)
+#: goose, dbmate and sql-migrate markers; those tools run each migration in a transaction
+#: unless told otherwise (``_NO_TRANSACTION``).
+_UP_MARKER = re.compile(r"^\s*--\s*(?:\+goose\s+up|migrate:up|\+migrate\s+up)\b", re.IGNORECASE | re.MULTILINE)
 _DOWN_MARKER = re.compile(r"^\s*--\s*(?:\+goose\s+down|migrate:down|\+migrate\s+down)\b", re.IGNORECASE | re.MULTILINE)
 _NO_TRANSACTION = re.compile(
     r"^\s*--\s*(?:\+goose\s+no\s+transaction|migrate:up\s+transaction:false|\+migrate\s+up\s+notransaction)\b",
     re.IGNORECASE | re.MULTILINE,
 )
-_EXPLICIT_TX_TOOLS = re.compile(r"^\s*--\s*(?:\+goose\s+up|migrate:up|\+migrate\s+up)\b", re.IGNORECASE | re.MULTILINE)
 
 
 def sql_migration_kind(relpath: str, source: str) -> Optional[str]:
@@ -136,7 +137,7 @@ class _FileAnalysis:
             return MigrationFile()
         down = _DOWN_MARKER.search(file.source)
         down_line = file.source.count("\n", 0, down.start()) + 1 if down else None
-        transactional = bool(_EXPLICIT_TX_TOOLS.search(file.source)) and not _NO_TRANSACTION.search(file.source)
+        transactional = bool(_UP_MARKER.search(file.source)) and not _NO_TRANSACTION.search(file.source)
         state = SqlState()
         changes: List[Change] = []
         for statement in statements:
@@ -220,6 +221,8 @@ _HOLE = re.compile(r"__hole\d+__")
 def subject(change: Change) -> str:
     """``orders.user_id`` / ``orders``, as the change names it."""
     table, column = _HOLE.sub("…", change.table), _HOLE.sub("…", change.column)
+    if table and ", " in column:
+        return f"`{table}` ({column})"
     if table and column:
         return f"`{table}.{column}`"
     if table:
@@ -236,9 +239,4 @@ def pick(change: Change, recipes: Dict[str, str]) -> str:
     return next((recipes[k] for k in keys if k in recipes), "")
 
 
-def shown(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
-
-__all__: Tuple[str, ...] = ("Change", "MigrationFile", "MigrationRule", "analysis", "pick", "shown", "sql_migration_kind", "subject")

@@ -144,11 +144,10 @@ class _Collector(cst.CSTVisitor):
         self.calls: List[_Call] = []
         self.autocommit = 0
         self.batches: Dict[str, str] = {}
-        self._withs: List[Tuple[int, List[str]]] = []
+        self._opened: List[int] = []
 
     def visit_With(self, node: cst.With) -> None:
         opened = 0
-        names: List[str] = []
         for item in node.items:
             call = item.item
             if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
@@ -159,13 +158,11 @@ class _Collector(cst.CSTVisitor):
                 table = _string(call.args[0].value)
                 if item.asname is not None and isinstance(item.asname.name, cst.Name) and table:
                     self.batches[item.asname.name.value] = table
-                    names.append(item.asname.name.value)
         self.autocommit += opened
-        self._withs.append((opened, names))
+        self._opened.append(opened)
 
     def leave_With(self, original_node: cst.With) -> None:
-        opened, _names = self._withs.pop()
-        self.autocommit -= opened
+        self.autocommit -= self._opened.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
