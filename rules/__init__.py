@@ -5,7 +5,10 @@ pack; its rules import only :mod:`backendlint.api` (plus libcst, sqlglot and the
 standard library).
 """
 
+from backendlint_rules.destructive_migration import DestructiveMigration
 from backendlint_rules.hardcoded_secret import HardcodedSecret
+from backendlint_rules.irreversible_migration import IrreversibleMigration
+from backendlint_rules.locking_migration import LockingMigration
 from backendlint_rules.missing_timeout import MissingTimeout
 from backendlint_rules.silent_except import SilentExcept
 from backendlint_rules.unbounded_query import UnboundedQuery
@@ -19,4 +22,7 @@ RULES = [
     WeakPasswordHash,
     UnboundedQuery,
     UnindexedLookup,
+    DestructiveMigration,
+    LockingMigration,
+    IrreversibleMigration,
 ]

@@ -19,6 +19,9 @@ MINIMUMS = {
     "BL302": (20, 20),
     "BL102": (25, 25),
     "BL103": (25, 25),
+    "BL501": (30, 30),
+    "BL502": (30, 30),
+    "BL503": (10, 10),
 }
 
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name[:2] == "BL")

@@ -62,6 +62,8 @@ def _decode(data: bytes, encoding: str) -> SourceText:
         ) from None
     except LookupError:
         raise SourceError(f"unknown encoding {encoding!r}") from None
+    except UnicodeError as exc:  # a codec that refuses to decode at all (e.g. "undefined")
+        raise SourceError(f"cannot decode as {encoding}: {exc}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return SourceText(text, encoding)
