@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set
 
 import libcst as cst
 
-from backendlint.engine.names import string_value
+from backendlint.engine.names import dotted_name, string_value
 from backendlint.sql.parse import ParsedSql, parse_sql
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -352,7 +352,7 @@ class _Reader:
         ctx = self.ctx
         if ctx is None:
             return None
-        name = _dotted(node)
+        name = dotted_name(node)
         if name is None:
             return None
         bindings = ctx.bindings(name)
@@ -405,7 +405,7 @@ class _Reader:
             inner = self._constant(node.expression, depth)
             return f"-{inner}" if inner is not None and inner[:1].isdigit() else None
         if isinstance(node, (cst.Name, cst.Attribute)) and self.ctx is not None:
-            name = _dotted(node)
+            name = dotted_name(node)
             found = self.ctx.binding(name) if name else None
             if found is not None and found.kind in ("assign", "annotation") and isinstance(found.value, (cst.Integer, cst.Float)):
                 return found.value.value
@@ -443,14 +443,3 @@ def _join_values(values: Sequence[_Value]) -> _Value:
         out.kinds |= value.kinds
         out.origins.extend(value.origins)
     return out
-
-
-def _dotted(node: cst.CSTNode) -> Optional[str]:
-    parts = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
-        return ".".join(reversed(parts))
-    return None
