@@ -101,3 +101,66 @@ def test_parse_and_prose():
     assert starts_like_sql("  -- comment\n  (SELECT 1)")
     assert not starts_like_sql("Error: Delete from cache failed")
     assert not starts_like_sql("Page {page}")
+
+
+def test_string_template_substitute(tmp_path):
+    source = '''
+from string import Template
+import string
+
+TPL = "x"
+
+def purge(table, days):
+    run(Template("DELETE FROM $table WHERE age > ${days}").substitute(table=table, days=30))
+    tpl = string.Template("SELECT $$1, $col FROM t")
+    run(tpl.substitute({"col": "name"}))
+    run(tpl.safe_substitute(col=days))
+    run(Template("SELECT $bad").substitute(**{"bad": 1}))
+'''
+    assert _read(tmp_path, source) == [
+        ("DELETE FROM __hole1__ WHERE age > 30", 1, ["literal", "template"]),
+        ("SELECT $1, name FROM t", 0, ["literal", "template"]),
+        ("SELECT $1, __hole1__ FROM t", 1, ["literal", "template"]),
+        ("SELECT __hole1__", 1, ["literal", "template"]),
+    ]
+
+
+def test_a_template_that_is_not_string_template_is_not_read(tmp_path):
+    source = '''
+from jinja2 import Template
+
+run(Template("SELECT $x").substitute(x=1))
+'''
+    assert _read(tmp_path, source) == [None]
+
+
+HOLES: List[tuple] = []
+
+
+def _record_holes(self, node: cst.Call) -> None:
+    if isinstance(node.func, cst.Name) and node.func.value == "run":
+        found = sql_text(node.args[0].value, self.ctx)
+        HOLES.extend((h.via, h.spec, h.numeric_spec) for h in found.holes)
+
+
+def test_holes_keep_their_format_spec(tmp_path):
+    HOLES.clear()
+    source = '''
+run("SELECT * FROM t LIMIT %d" % n)
+run("SELECT * FROM t WHERE a = %(a)s LIMIT %(n)d" % {"a": a, "n": n})
+run(f"SELECT {col} FROM t LIMIT {n:d} -- {ratio:.2f} {name!r}")
+run("SELECT {} LIMIT {:03d}".format(col, n))
+'''
+    result = _run(tmp_path, source, _rule("XT002", {"visit_Call": _record_holes}))
+    assert not result.findings
+    assert HOLES == [
+        ("percent", "%d", True),
+        ("percent", "%(a)s", False),
+        ("percent", "%(n)d", True),
+        ("fstring", "", False),
+        ("fstring", "d", True),
+        ("fstring", ".2f", True),
+        ("fstring", "", False),
+        ("format", "", False),
+        ("format", "03d", True),
+    ]

@@ -54,8 +54,21 @@ class Hole:
 
     #: The expression that fills it (``None`` for a part the reader could not see).
     node: Optional[cst.CSTNode]
-    #: How it enters the string: ``fstring``, ``format``, ``percent``, ``concat``, ``join``.
+    #: How it enters the string: ``fstring``, ``format``, ``percent``, ``concat``, ``join``,
+    #: ``template``.
     via: str
+    #: The conversion it is formatted with: ``%d`` / ``%(n)s`` for ``%``, the format spec
+    #: (``d``, ``.2f``) for f-strings and ``.format``; empty when none.
+    spec: str = ""
+
+    @property
+    def numeric_spec(self) -> bool:
+        """Whether the formatting itself only accepts numbers (``%d``, ``{n:d}``, ``{x:.2f}``)."""
+        if self.via == "percent":
+            return self.spec[-1:] in _NUMERIC_PERCENT
+        if self.via in ("fstring", "format"):
+            return self.spec[-1:] in _NUMERIC_FORMAT
+        return False
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,8 @@ class SqlText:
 
     text: str
     holes: Tuple[Hole, ...] = ()
-    #: How the string was built: literal, fstring, format, percent, concat, join, augassign.
+    #: How the string was built: literal, fstring, format, percent, concat, join, augassign,
+    #: template.
     kinds: FrozenSet[str] = frozenset()
     #: The expression that was read (e.g. a sink's argument).
     node: Optional[cst.CSTNode] = None
@@ -170,7 +184,8 @@ class _Reader:
                 continue
             assert isinstance(part, cst.FormattedStringExpression)
             folded = self._constant(part.expression, depth) if part.format_spec is None and part.conversion is None else None
-            value.pieces.append(folded if folded is not None else Hole(part.expression, "fstring"))
+            spec = "".join(p.value for p in part.format_spec or () if isinstance(p, cst.FormattedStringText))
+            value.pieces.append(folded if folded is not None else Hole(part.expression, "fstring", spec))
         return value
 
     # -- operators ---------------------------------------------------------------------
@@ -223,7 +238,7 @@ class _Reader:
                 target = positional[index] if index < len(positional) else None
                 index += 1
             folded = self._constant(target, depth) if target is not None else None
-            value.pieces.append(folded if folded is not None else Hole(target, "percent"))
+            value.pieces.append(folded if folded is not None else Hole(target, "percent", spec))
         value.pieces.append(text[position:])
         return value
 
@@ -234,6 +249,8 @@ class _Reader:
         method = func.attr.value
         if method == "format":
             return self._format(node, depth)
+        if method in ("substitute", "safe_substitute"):
+            return self._template(node, depth)
         if method == "join" and len(node.args) == 1 and node.args[0].keyword is None:
             separator = self.read(func.value, depth + 1)
             if separator is None or not all(isinstance(p, str) for p in separator.pieces):
@@ -277,8 +294,58 @@ class _Reader:
                 target = named.get(head)
             simple = head == field_name and not spec and not conversion
             folded = self._constant(target, depth) if target is not None and simple else None
-            value.pieces.append(folded if folded is not None else Hole(target, "format"))
+            value.pieces.append(folded if folded is not None else Hole(target, "format", spec or ""))
         return value
+
+    def _template(self, node: cst.Call, depth: int) -> Optional[_Value]:
+        """``string.Template("... $name").substitute(name=v)`` (or a mapping literal)."""
+        template_call = self._template_call(node.func.value, depth)  # type: ignore[attr-defined]
+        if template_call is None or not template_call.args:
+            return None
+        template = self.read(template_call.args[0].value, depth + 1)
+        if template is None or not all(isinstance(p, str) for p in template.pieces):
+            return None
+        text = "".join(template.pieces)  # type: ignore[arg-type]
+        named: Dict[str, cst.CSTNode] = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        for arg in node.args:
+            if arg.keyword is None and not arg.star and isinstance(arg.value, cst.Dict):
+                for element in arg.value.elements:
+                    if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                        key = _simple(element.key)
+                        if key is not None:
+                            named.setdefault(key, element.value)
+        value = _Value(kinds=set(template.kinds) | {"template"}, origins=list(template.origins))
+        position = 0
+        for match in string.Template.pattern.finditer(text):
+            value.pieces.append(text[position : match.start()])
+            position = match.end()
+            if match.group("escaped") is not None:
+                value.pieces.append("$")
+                continue
+            key = match.group("named") or match.group("braced")
+            if key is None:  # an invalid placeholder: substitute() would raise
+                return None
+            target = named.get(key)
+            folded = self._constant(target, depth) if target is not None else None
+            value.pieces.append(folded if folded is not None else Hole(target, "template"))
+        value.pieces.append(text[position:])
+        return _join_values([value])
+
+    def _template_call(self, node: cst.CSTNode, depth: int) -> Optional[cst.Call]:
+        """The ``string.Template(...)`` call ``node`` is, directly or through one local name."""
+        if isinstance(node, cst.Name) and self.ctx is not None:
+            found = self.ctx.binding(node.value)
+            if found is None or found.kind != "assign" or depth > MAX_DEPTH:
+                return None
+            return self._template_call(found.value, depth + 1) if found.value is not None else None
+        if not isinstance(node, cst.Call):
+            return None
+        if self.ctx is not None:
+            name = self.ctx.qualname(node.func)
+        else:
+            name = _dotted(node.func)
+            name = "string.Template" if name == "Template" else name
+        return node if name == "string.Template" else None
 
     def _join(self, separator: str, iterable: cst.CSTNode, depth: int) -> _Value:
         if isinstance(iterable, (cst.List, cst.Tuple)) and all(
@@ -369,6 +436,8 @@ class _Reader:
         return None
 
 
+_NUMERIC_PERCENT = frozenset("diouxXeEfFgG")
+_NUMERIC_FORMAT = frozenset("bdoxXneEfFgG%")
 _PERCENT_SPEC = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlL]?[diouxXeEfFgGcrsa]")
 
 
