@@ -80,6 +80,19 @@ def view(status, order):
     ]
 
 
+def test_a_rebinding_that_reads_the_name_sees_the_earlier_value(tmp_path):
+    source = '''
+def search(name, status):
+    q = "SELECT * FROM t WHERE 1=1"
+    q = q + f" AND name = '{name}'"
+    q = q + " AND status = %s"
+    run(q)
+'''
+    assert _read(tmp_path, source) == [
+        ("SELECT * FROM t WHERE 1=1 AND name = '__hole1__' AND status = %s", 1, ["concat", "fstring", "literal"]),
+    ]
+
+
 def test_self_referencing_bindings_terminate(tmp_path):
     assert _read(tmp_path, "q = q\nrun(q)\nx = y\ny = x\nrun(x)\n") == [None, None]
 

@@ -140,6 +140,8 @@ class _Reader:
     def __init__(self, ctx: Optional[RuleContext]) -> None:
         self.ctx = ctx
         self.following: Set[int] = set()
+        #: name -> how many of its bindings are visible (``q = q + "..."`` reads the earlier q).
+        self.limits: Dict[str, int] = {}
 
     # -- entry ---------------------------------------------------------------------
     def read(self, node: cst.CSTNode, depth: int) -> Optional[_Value]:
@@ -380,6 +382,8 @@ class _Reader:
         if name is None:
             return None
         bindings = ctx.bindings(name)
+        if name in self.limits:
+            bindings = bindings[: self.limits[name]]
         if not bindings:
             return None
         # The last plain assignment, then the `+=` that followed it.
@@ -394,16 +398,19 @@ class _Reader:
         if key in self.following:
             return None
         self.following.add(key)
+        saved = self.limits.get(name)
+        self.limits[name] = start
         try:
             base = self.read(bindings[start].value, depth + 1)  # type: ignore[arg-type]
             if base is None:
                 return None
             base.origins.append(bindings[start].value)  # type: ignore[arg-type]
             parts = [base]
-            for later in bindings[start + 1 :]:
+            for offset, later in enumerate(bindings[start + 1 :], start=start + 1):
                 augment = later.value
                 if not isinstance(augment, cst.AugAssign) or not isinstance(augment.operator, cst.AddAssign):
                     return None
+                self.limits[name] = offset
                 added = self.read(augment.value, depth + 1)
                 parts.append(added if added is not None else _Value([Hole(augment.value, "concat")]))
             joined = _join_values(parts)
@@ -412,6 +419,10 @@ class _Reader:
             return joined if joined.length() <= MAX_LENGTH else None
         finally:
             self.following.discard(key)
+            if saved is None:
+                self.limits.pop(name, None)
+            else:
+                self.limits[name] = saved
 
     def _constant(self, node: Optional[cst.CSTNode], depth: int) -> Optional[str]:
         """The text of a hole whose value is a known constant (a literal, a number, or a
