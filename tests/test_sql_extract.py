@@ -80,6 +80,22 @@ def view(status, order):
     ]
 
 
+def test_percent_operands_follow_a_local_literal_or_fill_every_placeholder(tmp_path):
+    source = '''
+def create(params, name, suffix):
+    run("CREATE DATABASE %(dbname)s %(suffix)s" % params)
+    values = {"dbname": "test_app", "suffix": suffix}
+    run("CREATE DATABASE %(dbname)s %(suffix)s" % values)
+    pair = (name, 5)
+    run("SELECT %s FROM t LIMIT %d" % pair)
+'''
+    assert _read(tmp_path, source) == [
+        ("CREATE DATABASE __hole1__ __hole2__", 2, ["literal", "percent"]),
+        ("CREATE DATABASE test_app __hole1__", 1, ["literal", "percent"]),
+        ("SELECT __hole1__ FROM t LIMIT 5", 1, ["literal", "percent"]),
+    ]
+
+
 def test_a_rebinding_that_reads_the_name_sees_the_earlier_value(tmp_path):
     source = '''
 def search(name, status):

@@ -209,7 +209,9 @@ class _Reader:
         if template is None or not all(isinstance(p, str) for p in template.pieces):
             return None
         text = "".join(template.pieces)  # type: ignore[arg-type]
-        right = node.right
+        right = self._literal_operand(node.right)
+        # A mapping or tuple the reader cannot see into fills every placeholder.
+        whole: Optional[cst.CSTNode] = None if isinstance(right, (cst.Dict, cst.Tuple)) else node.right
         named: Dict[str, cst.CSTNode] = {}
         positional: List[cst.CSTNode] = []
         if isinstance(right, cst.Dict):
@@ -235,14 +237,22 @@ class _Reader:
             key = match.group(1)
             target: Optional[cst.CSTNode]
             if key is not None:
-                target = named.get(key)
+                target = named.get(key, whole)
             else:
-                target = positional[index] if index < len(positional) else None
+                target = positional[index] if index < len(positional) else whole
                 index += 1
             folded = self._constant(target, depth) if target is not None else None
             value.pieces.append(folded if folded is not None else Hole(target, "percent", spec))
         value.pieces.append(text[position:])
         return value
+
+    def _literal_operand(self, node: cst.CSTNode) -> cst.CSTNode:
+        """A name bound (once, locally) to a dict or tuple literal -> that literal."""
+        if isinstance(node, cst.Name) and self.ctx is not None:
+            found = self.ctx.binding(node.value)
+            if found is not None and found.kind == "assign" and isinstance(found.value, (cst.Dict, cst.Tuple)):
+                return found.value
+        return node
 
     def _call(self, node: cst.Call, depth: int) -> Optional[_Value]:
         func = node.func
