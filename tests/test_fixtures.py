@@ -17,6 +17,7 @@ MINIMUMS = {
     "BL201": (20, 20),
     "BL301": (20, 20),
     "BL302": (20, 20),
+    "BL303": (20, 20),
 }
 
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name[:2] == "BL")
