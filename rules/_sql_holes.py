@@ -65,6 +65,8 @@ ENUM_BASES = frozenset(
     }
 )
 LITERAL_TYPES = frozenset({"typing.Literal", "typing_extensions.Literal", "Literal"})
+#: ``connection.<part>`` members of a Django database backend.
+BACKEND_PARTS = frozenset({"ops", "features", "introspection"})
 #: Model metadata attributes (defined in code, not by users).
 META_ATTRIBUTES = frozenset({"__tablename__", "__table__", "__name__", "_meta"})
 #: Containers a membership test can check against: names that say what they are.
@@ -370,8 +372,15 @@ class HoleJudge:
         if parts and parts[0] in env:
             head = env[parts[0]]
             return head if head.level == SAFE else unsafe(f"`{dotted}`")
-        if any(p in META_ATTRIBUTES for p in parts[1:]):
+        chain = _chain(node)
+        if any(p in META_ATTRIBUTES for p in chain[1:]):
             return safe("model metadata")
+        if _backend(chain):
+            return safe("database backend")
+        if isinstance(node.value, cst.Name) and node.value.value not in ("self", "cls"):
+            base = self.value(node.value, env, limits, depth)
+            if base.level == SAFE and base.why in ("model metadata", "database backend"):
+                return base
         if is_constant_name(attr):
             return safe("a constant")
         if attr in ("value", "name", "label"):
@@ -395,8 +404,13 @@ class HoleJudge:
         values = [b.value for b in candidates if b.kind in ("assign", "annotation") and b.value is not None]
         if not values:
             return unsafe(f"`{dotted}`")
-        verdicts = [_constant_verdict(self.ctx, v) for v in values]
-        return worst(verdicts) if all(v is not None for v in verdicts) else unsafe(f"`{dotted}`")  # type: ignore[misc]
+        verdicts: List[Verdict] = []
+        for value in values:
+            found = _constant_verdict(self.ctx, value)
+            if found is None and isinstance(value, (cst.Attribute, cst.Call)):
+                found = self.value(value, env, limits, depth)  # bare_select_suffix = connection.features...
+            verdicts.append(found if found is not None else unsafe(f"`{dotted}`"))
+        return worst(verdicts)
 
     def _subscript(self, node: cst.Subscript, env: Env, limits: Dict[str, int], depth: int) -> Verdict:
         if self._constant_container(node.value, limits, depth):
@@ -456,6 +470,10 @@ class HoleJudge:
                 return safe("composed with psycopg.sql")
         if qualified in PASS_THROUGH and args:
             return worst([self.value(a, env, limits, depth) for a in args])
+        if _backend(_chain(node.func)):
+            # connection.ops.for_update_sql(...), connection.introspection.identifier_converter(...)
+            values = [a.value for a in node.args]
+            return worst([self.value(a, env, limits, depth) for a in values], safe("database backend"))
         if method == "get" and isinstance(node.func, cst.Attribute) and self._constant_container(node.func.value, limits, depth):
             default = args[1] if len(args) > 1 else None
             return self.value(default, env, limits, depth) if default is not None else safe("an allow-list lookup")
@@ -484,9 +502,10 @@ class HoleJudge:
             for side, other in ((left, right), (right, left)):
                 if side.level == NUMERIC and other.level == SAFE:
                     return safe("generated placeholders")
-        if left.level == UNSAFE or right.level == UNSAFE:
-            return left | right
-        return numeric("arithmetic")
+        combined = left | right
+        if combined.level == SAFE and not isinstance(node.operator, (cst.Add, cst.Modulo)):
+            return numeric("arithmetic") if _numeric_literal(node.left) or _numeric_literal(node.right) else combined
+        return combined
 
     def _ifexp(self, node: cst.IfExp, env: Env, limits: Dict[str, int], depth: int) -> Verdict:
         checked = membership_names(self, node.test, positive=True)
@@ -536,7 +555,7 @@ class HoleJudge:
             return self._list_name(node.value, env, limits, depth)
         if isinstance(node, cst.Attribute):
             parts = (dotted_name(node) or "").split(".")
-            if "_meta" in parts:
+            if "_meta" in _chain(node):
                 return safe("model metadata")
             if is_constant_name(node.attr.value):
                 return safe("a constant")
@@ -794,6 +813,38 @@ def _constant_verdict(ctx: Optional[RuleContext], node: cst.CSTNode) -> Optional
         text = sql_text(node, ctx)
         return safe("a constant") if text is not None and not text.holes else None
     return None
+
+
+def _numeric_literal(node: cst.CSTNode) -> bool:
+    return isinstance(node, (cst.Integer, cst.Float, cst.Imaginary))
+
+
+def _chain(node: cst.CSTNode) -> List[str]:
+    """Names along an attribute chain, through calls and subscripts:
+    ``Model._meta.get_field("id").column`` -> ``["Model", "_meta", "get_field", "column"]``."""
+    parts: List[str] = []
+    while True:
+        if isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        elif isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        else:
+            break
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+    return parts[::-1]
+
+
+def _backend(chain: Sequence[str]) -> bool:
+    """``connection.ops.X`` / ``connection.features.X`` / ``connection.introspection.X``: SQL
+    and constants that Django's database backend provides."""
+    return any(
+        part in BACKEND_PARTS and index > 0 and chain[index - 1].endswith("connection")
+        for index, part in enumerate(chain)
+    )
 
 
 def _target_names(target: cst.CSTNode) -> Set[str]:

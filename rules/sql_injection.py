@@ -24,7 +24,19 @@ from backendlint_rules._sql_holes import (
     membership_names,
     terminates,
 )
-from backendlint_rules._sql_sinks import DBAPI_MODULES, SqlSink, find_sql_sink
+from backendlint_rules._sql_sinks import (
+    ASYNCPG_METHODS,
+    COMPOSITION,
+    DATABASES_METHODS,
+    DBAPI_METHODS,
+    DBAPI_MODULES,
+    DJANGO_RAWSQL,
+    PANDAS_FUNCTIONS,
+    SQLALCHEMY_FUNCTIONS,
+    SQLALCHEMY_METHODS,
+    SqlSink,
+    find_sql_sink,
+)
 
 from backendlint.api import Confidence, Rule, Severity, dotted_name
 from backendlint.sql.extract import Hole, SqlText, sql_text
@@ -77,6 +89,11 @@ _VIA = {
     "join": "join()",
     "template": "Template.substitute()",
 }
+#: Every attribute name a sink call can end in (a cheap test before resolving the call).
+_SINK_ATTRIBUTES = frozenset(
+    [*DBAPI_METHODS, *ASYNCPG_METHODS, *DATABASES_METHODS, *SQLALCHEMY_METHODS, "raw", "extra", "exec_driver_sql"]
+    + [name.rsplit(".", 1)[-1] for name in (*SQLALCHEMY_FUNCTIONS, *DJANGO_RAWSQL, *PANDAS_FUNCTIONS, *COMPOSITION)]
+)
 _QMARK = ("sqlite3", "aiosqlite", "pyodbc", "duckdb")
 _NAMED = ("oracledb", "cx_Oracle")
 _SETTINGS = {"TIME ZONE": "TimeZone", "ROLE": "role", "NAMES": "client_encoding", "SESSION AUTHORIZATION": "session_authorization"}
@@ -304,6 +321,8 @@ class SqlInjection(Rule):
             if arg is not None:
                 key = (id(self._scope()), func.value.value)
                 self.facts.appends.setdefault(key, []).append((func.attr.value, arg))
+            return
+        if isinstance(func, cst.Attribute) and func.attr.value not in _SINK_ATTRIBUTES:
             return
         sink = find_sql_sink(node, self.ctx)
         if sink is None or sink.kind == "identifier":
