@@ -38,6 +38,8 @@ NUMERIC_CALLS = frozenset(
     }
 )
 NUMERIC_ANNOTATIONS = frozenset({"int", "float", "bool", "decimal.Decimal", "builtins.int", "builtins.float", "builtins.bool"})
+#: Deployment configuration, set by operators rather than by requests.
+CONFIGURATION = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__"})
 #: Calls that pass their argument through as far as injection is concerned.
 PASS_THROUGH = frozenset({"builtins.str", "builtins.min", "builtins.max"})
 STRING_METHODS = frozenset(
@@ -415,6 +417,8 @@ class HoleJudge:
     def _subscript(self, node: cst.Subscript, env: Env, limits: Dict[str, int], depth: int) -> Verdict:
         if self._constant_container(node.value, limits, depth):
             return safe("an allow-list lookup")
+        if self.ctx.qualname(node.value) == "os.environ":
+            return safe("configuration")
         value = node.value
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in COMPILED_SQL:
             return safe("ORM-compiled SQL")  # qs.query.sql_with_params()[0]
@@ -458,6 +462,8 @@ class HoleJudge:
         args = [a.value for a in node.args if a.keyword is None and not a.star]
         if qualified in NUMERIC_CALLS or (qualified or "").startswith("math."):
             return numeric(f"`{_code(node)}`")
+        if qualified in CONFIGURATION:
+            return safe("configuration")
         if qualified in self.sanitizers or dotted in self.sanitizers or (method is not None and method in self.sanitizers):
             return safe("sanitised")
         if (method or "").lstrip("_") in QUOTING_METHODS or qualified in QUOTING_FUNCTIONS or self._quoting_alias(node.func):
@@ -579,7 +585,21 @@ class HoleJudge:
                 return safe("model metadata")
             if method == "split":
                 return self.value(receiver, env, limits, depth)
+        if qualified == "builtins.map" and len(args) == 2:
+            return self._mapped(args[0], args[1], env, limits, depth)
         return self.value(node, env, limits, depth)
+
+    def _mapped(self, func: cst.CSTNode, iterable: cst.CSTNode, env: Env, limits: Dict[str, int], depth: int) -> Verdict:
+        """``map(str, ids)`` / ``map(int, raw)`` / ``map(connection.ops.quote_name, cols)``."""
+        qualified = self.ctx.qualname(func)
+        if qualified in NUMERIC_CALLS:
+            return numeric(f"`{_code(func)}` of each element")
+        if qualified in PASS_THROUGH:
+            return self.elements(iterable, env, limits, depth)
+        last = (dotted_name(func) or "").rsplit(".", 1)[-1]
+        if last.lstrip("_") in QUOTING_METHODS or self._quoting_alias(func) or last in self.sanitizers:
+            return safe("quoted as an identifier")
+        return unsafe(f"`{_code(func)}`")
 
     def _list_name(self, name: str, env: Env, limits: Dict[str, int], depth: int) -> Verdict:
         key = ("elements", name, tuple(sorted(limits.items())))

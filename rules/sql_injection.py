@@ -136,9 +136,11 @@ class SqlInjection(Rule):
     Not flagged — each hole is judged, following local assignments (every assignment that
     may reach the sink), `list.append()` accumulation, comprehensions and loops:
     - constants: literals, module and class constants (`UPPER_CASE` names, also imported
-      ones and `settings.X`), conditionals between literals, enum members (`self.value` in
-      an `Enum`, `TextChoices`), Django model metadata (`Model._meta.db_table`) and
-      `__tablename__`;
+      ones and `settings.X`), deployment configuration (`os.environ[...]`, `os.getenv()`),
+      conditionals between literals, enum members (`self.value` in an `Enum`,
+      `TextChoices`), Django model metadata (`Model._meta.db_table`), SQL and constants of
+      the Django database backend (`connection.ops.for_update_sql()`,
+      `connection.features.bare_select_suffix`) and `__tablename__`;
     - formatting that builds the bound parameters, not the SQL
       (`cur.execute(q, ("%" + term + "%",))`) and generated placeholders
       (`", ".join(["%s"] * len(ids))`, `"$" + str(i)` over `range()`);

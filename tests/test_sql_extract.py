@@ -179,6 +179,7 @@ run("SELECT * FROM t LIMIT %d" % n)
 run("SELECT * FROM t WHERE a = %(a)s LIMIT %(n)d" % {"a": a, "n": n})
 run(f"SELECT {col} FROM t LIMIT {n:d} -- {ratio:.2f} {name!r}")
 run("SELECT {} LIMIT {:03d}".format(col, n))
+run(f"SELECT * FROM t WHERE day = '{day:%Y-%m-%d}' AND total > {total:>12,.2f}")
 '''
     result = _run(tmp_path, source, _rule("XT002", {"visit_Call": _record_holes}))
     assert not result.findings
@@ -192,4 +193,6 @@ run("SELECT {} LIMIT {:03d}".format(col, n))
         ("fstring", "", False),
         ("format", "", False),
         ("format", "03d", True),
+        ("fstring", "%Y-%m-%d", False),
+        ("fstring", ">12,.2f", True),
     ]

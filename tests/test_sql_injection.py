@@ -254,6 +254,25 @@ def test_generated_placeholders_and_compiled_sql(tmp_path):
     )
 
 
+def test_configuration_and_mapped_iterables(tmp_path):
+    findings = _findings(
+        tmp_path,
+        """
+        import os
+        import sqlite3
+        from typing import List
+
+        def rows(ids: List[int], names, columns):
+            conn = sqlite3.connect("app.db")
+            conn.execute(f"SELECT * FROM {os.environ['SCHEMA']}.t WHERE a = {os.getenv('DEFAULT_A', '1')}")
+            conn.execute(f"SELECT * FROM t WHERE id IN ({', '.join(map(str, ids))})")
+            conn.execute(f"SELECT * FROM t WHERE id IN ({', '.join(map(int, names))})")
+            conn.execute(f"SELECT * FROM t WHERE name IN ({', '.join(map(repr, names))})")
+        """,
+    )
+    assert [(f.span.line, f.severity.label) for f in findings] == [(9, "low"), (10, "low"), (11, "high")]
+
+
 def test_hole_roles():
     statements = sqlglot.parse(
         "SELECT __hole1__ FROM __hole2__ WHERE id = __hole3__ AND __hole4__ AND name = '__hole5__' "

@@ -67,7 +67,7 @@ class Hole:
         if self.via == "percent":
             return self.spec[-1:] in _NUMERIC_PERCENT
         if self.via in ("fstring", "format"):
-            return self.spec[-1:] in _NUMERIC_FORMAT
+            return bool(_NUMERIC_FORMAT_SPEC.match(self.spec))
         return False
 
 
@@ -458,7 +458,9 @@ class _Reader:
 
 
 _NUMERIC_PERCENT = frozenset("diouxXeEfFgG")
-_NUMERIC_FORMAT = frozenset("bdoxXneEfFgG%")
+#: A format spec of the mini-language for numbers (``d``, ``>08.2f``, ``,``); a date's
+#: ``%Y-%m-%d`` is not one.
+_NUMERIC_FORMAT_SPEC = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?\d*[,_]?(?:\.\d+)?[bdoxXneEfFgG%]$")
 _PERCENT_SPEC = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlL]?[diouxXeEfFgGcrsa]")
 
 
