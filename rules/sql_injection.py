@@ -52,7 +52,7 @@ _COMMAND = re.compile(
       SET\s+(?:(?:LOCAL|SESSION)\s+)?(?:TIME\s+ZONE|ROLE|SESSION\s+AUTHORIZATION|NAMES|TRANSACTION|CONSTRAINTS|[a-z_][\w.]*\s*(?:=|\bTO\b))
     | (?:CREATE|ALTER|DROP)\s+(?:ROLE|USER|DATABASE|SCHEMA|EXTENSION|GROUP|TABLESPACE|SEQUENCE|TYPE|DOMAIN|FUNCTION
         |PROCEDURE|TRIGGER|VIEW|MATERIALIZED\s+VIEW|INDEX|UNIQUE\s+INDEX|TABLE|SERVER|POLICY|PUBLICATION|SUBSCRIPTION|OR\s+REPLACE)\b
-    | EXPLAIN\s+(?:ANALYZE|VERBOSE|\(|SELECT|WITH|INSERT|UPDATE|DELETE)
+    | EXPLAIN\s+(?:ANALYZE|VERBOSE|\(|SELECT|WITH|INSERT|UPDATE|DELETE|__hole\d+__)
     | VACUUM\b | REINDEX\s+(?:TABLE|INDEX|DATABASE|SCHEMA|SYSTEM)\b | CLUSTER\b
     | REFRESH\s+MATERIALIZED\s+VIEW\b | LOCK\s+TABLE\b | CALL\s+[\w."]+\s*\(
     | COPY\s+(?:\(|[\w."]+\s*(?:\(|FROM\b|TO\b)) | COMMENT\s+ON\b | TRUNCATE\b | GRANT\b | REVOKE\b
@@ -405,6 +405,11 @@ class SqlInjection(Rule):
         utility = next((f.utility for f in findings if f.utility is not None), None)
         if utility is not None:
             fix = _utility_fix(utility, style)
+        elif any(_printed_query(h.node) for h, _, _ in shown):
+            fix = (
+                "a printed QuerySet.query is not escaped: use `sql, params = queryset.query.sql_with_params()` "
+                "and pass `params` to the call"
+            )
         elif not risky:
             fix = f"pass values as bound parameters: {style[1]}"
         else:
@@ -533,6 +538,13 @@ def _described(hole: Hole, verdict: Verdict) -> str:
     if verdict.level == UNSAFE and origin and origin != code:
         return f"`{code}` (from `{origin}`)"
     return f"`{code}`"
+
+
+def _printed_query(node: Optional[cst.CSTNode]) -> bool:
+    """``qs.query`` / ``str(qs.query)``: Django's printable, unescaped rendering of a query."""
+    if isinstance(node, cst.Call) and dotted_name(node.func) == "str" and len(node.args) == 1:
+        node = node.args[0].value
+    return isinstance(node, cst.Attribute) and node.attr.value == "query"
 
 
 def _names(described: Sequence[str]) -> str:
