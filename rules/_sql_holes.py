@@ -638,6 +638,25 @@ class HoleJudge:
                 verdicts.append(self.value(arg, env, limits, depth))
         return worst(verdicts)
 
+    def _literal_rows(self, iterable: cst.CSTNode, width: int) -> Optional[List[List[cst.CSTNode]]]:
+        """The rows of a literal sequence of equal-length tuples, directly or through one name."""
+        if isinstance(iterable, cst.Name):
+            bindings = self.ctx.bindings(iterable.value)
+            if len(bindings) != 1 or bindings[0].kind != "assign" or bindings[0].value is None:
+                return None
+            iterable = bindings[0].value
+        if not isinstance(iterable, (cst.List, cst.Tuple)) or not iterable.elements:
+            return None
+        rows = []
+        for element in iterable.elements:
+            row = element.value
+            if not isinstance(element, cst.Element) or not isinstance(row, (cst.Tuple, cst.List)) or len(row.elements) != width:
+                return None
+            if not all(isinstance(e, cst.Element) for e in row.elements):
+                return None
+            rows.append([e.value for e in row.elements])
+        return rows
+
     def _parameter_elements(self, binding: Binding) -> Verdict:
         """Elements of a parameter annotated ``list[int]`` / ``Sequence[Literal[...]]``."""
         annotation = _unwrap_optional(binding.annotation) if binding.annotation is not None else None
@@ -683,6 +702,11 @@ class HoleJudge:
                 receiver = iterable.func.value
                 if self._constant_container(receiver, limits, depth):
                     fixed[0] = fixed[1] = safe("a constant")
+        rows = self._literal_rows(iterable, len(names))
+        if rows is not None:
+            # for name, handler in (("step", Step), ("value", Value)): column by column
+            for index in range(len(names)):
+                fixed[index] = worst([self.value(row[index], env, limits, depth) for row in rows])
         out: Env = {}
         for index, name_node in enumerate(names):
             if not isinstance(name_node, cst.Name):

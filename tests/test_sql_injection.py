@@ -273,6 +273,24 @@ def test_configuration_and_mapped_iterables(tmp_path):
     assert [(f.span.line, f.severity.label) for f in findings] == [(9, "low"), (10, "low"), (11, "high")]
 
 
+def test_loops_over_literal_rows_are_judged_column_by_column(tmp_path):
+    findings = _findings(
+        tmp_path,
+        """
+        import sqlite3
+
+        CASES = (("orders", 30), ("sessions", 1))
+
+        def purge(conn, extra):
+            for table, days in CASES:
+                conn.execute(f"DELETE FROM {table} WHERE age > {days}")
+            for table, days in (("logs", 7), (extra, 2)):
+                conn.execute(f"DELETE FROM {table} WHERE age > {days}")
+        """,
+    )
+    assert [(f.span.line, f.severity.label) for f in findings] == [(8, "low"), (10, "high")]
+
+
 def test_hole_roles():
     statements = sqlglot.parse(
         "SELECT __hole1__ FROM __hole2__ WHERE id = __hole3__ AND __hole4__ AND name = '__hole5__' "
