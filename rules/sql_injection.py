@@ -206,7 +206,7 @@ class SqlInjection(Rule):
 
     code = "BL303"
     name = "sql-injection"
-    message = "{holes} interpolated into the SQL passed to {sink}; {fix}"
+    message = "{holes} is interpolated into the SQL passed to {sink} with {via}; {fix}"
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     tags = ("security", "sql")
