@@ -9,21 +9,17 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 import sqlglot.expressions as exp
 from backendlint_rules._sql_holes import (
-    CLAUSE,
     ENUM_BASES,
-    IDENTIFIER,
     NUMERIC,
-    ORDER,
     UNSAFE,
-    VALUE,
     Facts,
     HoleJudge,
     Verdict,
     hole_code,
-    hole_roles,
     membership_names,
     terminates,
 )
+from backendlint_rules._sql_roles import CLAUSE, IDENTIFIER, ORDER, VALUE, hole_roles
 from backendlint_rules._sql_sinks import (
     ASYNCPG_METHODS,
     COMPOSITION,

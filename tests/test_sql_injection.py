@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 import sqlglot
-from backendlint_rules._sql_holes import hole_roles
+from backendlint_rules._sql_roles import hole_roles
 
 from tests.helpers.lint import lint
 
