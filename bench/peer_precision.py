@@ -3,7 +3,10 @@
 Ground truth is the fixtures' own annotations: a line carrying ``# expect: BLxxx`` must be
 flagged, every other line must not. A peer finding is mapped to a backendlint rule through
 the table below; on an expect line of that rule it is a true positive, on any other line a
-false positive; expect lines no finding hit are false negatives.
+false positive; expect lines no finding hit are false negatives. Because tools report one
+problem on different lines (backendlint at the SQL sink, the peers where the string is
+built), a report inside the expected call or on an assignment that builds its arguments
+counts for that expected finding (see :func:`equivalents`).
 
 Usage: ``python bench/peer_precision.py`` (installs ruff and bandit into bench/.work/venv
 when they are not already on PATH).
@@ -11,6 +14,7 @@ when they are not already on PATH).
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -25,7 +29,16 @@ WORK = ROOT / "bench" / ".work"
 FIXTURES = ROOT / "tests" / "fixtures"
 CODES = ("BL201", "BL301", "BL302", "BL303")
 
-RUFF_MAP = {"S113": "BL201", "S105": "BL301", "S106": "BL301", "S107": "BL301", "S324": "BL302", "S608": "BL303"}
+RUFF_MAP = {
+    "S113": "BL201",
+    "S105": "BL301",
+    "S106": "BL301",
+    "S107": "BL301",
+    "S324": "BL302",
+    "S608": "BL303",
+    "S610": "BL303",
+    "S611": "BL303",
+}
 BANDIT_MAP = {
     "B113": "BL201",
     "B105": "BL301",
@@ -34,6 +47,8 @@ BANDIT_MAP = {
     "B324": "BL302",
     "B303": "BL302",
     "B608": "BL303",
+    "B610": "BL303",
+    "B611": "BL303",
 }
 
 sys.path.insert(0, str(ROOT))
@@ -109,10 +124,65 @@ def run_backendlint(directory: Path, code: str) -> Set[Key]:
     return {(path, line) for path, line, rule in found(lint(directory, [code])) if rule == code}
 
 
-def score(found: Set[Key], expected: Set[Key]) -> Tuple[int, int, int, float, float, float]:
-    tp = len(found & expected)
-    fp = len(found - expected)
-    fn = len(expected - found)
+def equivalents(directory: Path, expected: Set[Key]) -> Dict[Key, Set[Key]]:
+    """The lines on which a report counts as the finding of each expected line.
+
+    Tools report the same problem on different lines: backendlint at the sink call, the
+    peers at the string. A report counts for an expected finding when it lies within the
+    flagged call (a call spans several lines) or on an earlier assignment, in the same
+    function, of a name the call's arguments use (``q = f"..."; cur.execute(q)``),
+    followed through three levels of names."""
+    trees: Dict[str, Optional[ast.Module]] = {}
+    out: Dict[Key, Set[Key]] = {}
+    for path, line in expected:
+        if path not in trees:
+            try:
+                trees[path] = ast.parse((directory / path).read_text(encoding="utf-8"))
+            except (OSError, SyntaxError, ValueError):
+                trees[path] = None
+        tree = trees[path]
+        lines = {line}
+        if tree is not None:
+            lines |= _related_lines(tree, line)
+        out[(path, line)] = {(path, n) for n in lines}
+    return out
+
+
+def _related_lines(tree: ast.Module, line: int) -> Set[int]:
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno == line]
+    if not calls:
+        return set()
+    call = max(calls, key=lambda n: (n.end_lineno or n.lineno) - n.lineno)
+    lines = set(range(call.lineno, (call.end_lineno or call.lineno) + 1))
+    scope: ast.AST = tree
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (node.end_lineno or line):
+            if scope is tree or node.lineno > getattr(scope, "lineno", 0):
+                scope = node
+    arguments = [*call.args, *(k.value for k in call.keywords)]
+    names = {n.id for arg in arguments for n in ast.walk(arg) if isinstance(n, ast.Name)}
+    seen: Set[str] = set()
+    for _ in range(3):
+        fresh = names - seen
+        if not fresh:
+            break
+        seen |= fresh
+        for node in ast.walk(scope):
+            if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or node.lineno >= line:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            if bound & fresh and node.value is not None:
+                lines |= set(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+                names |= {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+    return lines
+
+
+def score(found: Set[Key], expected: Dict[Key, Set[Key]]) -> Tuple[int, int, int, float, float, float]:
+    covered = set().union(*expected.values()) if expected else set()
+    tp = sum(1 for lines in expected.values() if found & lines)
+    fp = len(found - covered)
+    fn = len(expected) - tp
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -132,7 +202,7 @@ def main() -> int:
         if not directory.is_dir():
             continue
         expected_keys, _ = annotations(directory, code)
-        expected = {(path, line) for path, line, _ in expected_keys}
+        expected = equivalents(directory, {(path, line) for path, line, _ in expected_keys})
         results = {"backendlint": run_backendlint(directory, code)}
         if "ruff" in tools:
             results["ruff"] = run_ruff(tools["ruff"], directory, code)

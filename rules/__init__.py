@@ -11,6 +11,7 @@ from backendlint_rules.irreversible_migration import IrreversibleMigration
 from backendlint_rules.locking_migration import LockingMigration
 from backendlint_rules.missing_timeout import MissingTimeout
 from backendlint_rules.silent_except import SilentExcept
+from backendlint_rules.sql_injection import SqlInjection
 from backendlint_rules.unbounded_query import UnboundedQuery
 from backendlint_rules.unindexed_lookup import UnindexedLookup
 from backendlint_rules.weak_password_hash import WeakPasswordHash
@@ -25,4 +26,5 @@ RULES = [
     DestructiveMigration,
     LockingMigration,
     IrreversibleMigration,
+    SqlInjection,
 ]

@@ -22,6 +22,7 @@ MINIMUMS = {
     "BL501": (30, 30),
     "BL502": (30, 30),
     "BL503": (10, 10),
+    "BL303": (20, 20),
 }
 
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name[:2] == "BL")

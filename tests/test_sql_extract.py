@@ -80,6 +80,35 @@ def view(status, order):
     ]
 
 
+def test_percent_operands_follow_a_local_literal_or_fill_every_placeholder(tmp_path):
+    source = '''
+def create(params, name, suffix):
+    run("CREATE DATABASE %(dbname)s %(suffix)s" % params)
+    values = {"dbname": "test_app", "suffix": suffix}
+    run("CREATE DATABASE %(dbname)s %(suffix)s" % values)
+    pair = (name, 5)
+    run("SELECT %s FROM t LIMIT %d" % pair)
+'''
+    assert _read(tmp_path, source) == [
+        ("CREATE DATABASE __hole1__ __hole2__", 2, ["literal", "percent"]),
+        ("CREATE DATABASE test_app __hole1__", 1, ["literal", "percent"]),
+        ("SELECT __hole1__ FROM t LIMIT 5", 1, ["literal", "percent"]),
+    ]
+
+
+def test_a_rebinding_that_reads_the_name_sees_the_earlier_value(tmp_path):
+    source = '''
+def search(name, status):
+    q = "SELECT * FROM t WHERE 1=1"
+    q = q + f" AND name = '{name}'"
+    q = q + " AND status = %s"
+    run(q)
+'''
+    assert _read(tmp_path, source) == [
+        ("SELECT * FROM t WHERE 1=1 AND name = '__hole1__' AND status = %s", 1, ["concat", "fstring", "literal"]),
+    ]
+
+
 def test_self_referencing_bindings_terminate(tmp_path):
     assert _read(tmp_path, "q = q\nrun(q)\nx = y\ny = x\nrun(x)\n") == [None, None]
 
@@ -128,7 +157,7 @@ def report(table, column, status):
 def test_composition_holes_are_marked(tmp_path):
     HOLES.clear()
     _run(tmp_path, 'from psycopg import sql\nrun(sql.SQL("SELECT * FROM {}").format(sql.Identifier(t)))\nrun(f"SELECT {t}")\n', HoleRecorder)
-    assert HOLES == [["composition"], ["fstring"]]
+    assert HOLES == [("composition", "", False), ("fstring", "", False)]
 
 
 def test_class_constants_read_through_self(tmp_path):
@@ -148,14 +177,70 @@ class OrderRepository:
         None,
     ]
 
+def test_string_template_substitute(tmp_path):
+    source = '''
+from string import Template
+import string
 
-HOLES: List[list] = []
+TPL = "x"
+
+def purge(table, days):
+    run(Template("DELETE FROM $table WHERE age > ${days}").substitute(table=table, days=30))
+    tpl = string.Template("SELECT $$1, $col FROM t")
+    run(tpl.substitute({"col": "name"}))
+    run(tpl.safe_substitute(col=days))
+    run(Template("SELECT $bad").substitute(**{"bad": 1}))
+'''
+    assert _read(tmp_path, source) == [
+        ("DELETE FROM __hole1__ WHERE age > 30", 1, ["literal", "template"]),
+        ("SELECT $1, name FROM t", 0, ["literal", "template"]),
+        ("SELECT $1, __hole1__ FROM t", 1, ["literal", "template"]),
+        ("SELECT __hole1__", 1, ["literal", "template"]),
+    ]
+
+
+def test_a_template_that_is_not_string_template_is_not_read(tmp_path):
+    source = '''
+from jinja2 import Template
+
+run(Template("SELECT $x").substitute(x=1))
+'''
+    assert _read(tmp_path, source) == [None]
+
+
+HOLES: List[tuple] = []
 
 
 def _record_holes(self, node: cst.Call) -> None:
     if isinstance(node.func, cst.Name) and node.func.value == "run":
         found = sql_text(node.args[0].value, self.ctx)
-        HOLES.append([h.via for h in found.holes])
+        HOLES.extend((h.via, h.spec, h.numeric_spec) for h in found.holes)
 
 
 HoleRecorder = _rule("XT002", {"visit_Call": _record_holes})
+
+
+def test_holes_keep_their_format_spec(tmp_path):
+    HOLES.clear()
+    source = '''
+run("SELECT * FROM t LIMIT %d" % n)
+run("SELECT * FROM t WHERE a = %(a)s LIMIT %(n)d" % {"a": a, "n": n})
+run(f"SELECT {col} FROM t LIMIT {n:d} -- {ratio:.2f} {name!r}")
+run("SELECT {} LIMIT {:03d}".format(col, n))
+run(f"SELECT * FROM t WHERE day = '{day:%Y-%m-%d}' AND total > {total:>12,.2f}")
+'''
+    result = _run(tmp_path, source, _rule("XT002", {"visit_Call": _record_holes}))
+    assert not result.findings
+    assert HOLES == [
+        ("percent", "%d", True),
+        ("percent", "%(a)s", False),
+        ("percent", "%(n)d", True),
+        ("fstring", "", False),
+        ("fstring", "d", True),
+        ("fstring", ".2f", True),
+        ("fstring", "", False),
+        ("format", "", False),
+        ("format", "03d", True),
+        ("fstring", "%Y-%m-%d", False),
+        ("fstring", ">12,.2f", True),
+    ]

@@ -57,8 +57,20 @@ class Hole:
     #: The expression that fills it (``None`` for a part the reader could not see).
     node: Optional[cst.CSTNode]
     #: How it enters the string: ``fstring``, ``format``, ``percent``, ``concat``, ``join``,
-    #: ``composition`` (a ``{}`` of psycopg's ``sql.SQL(...).format(...)``).
+    #: ``composition`` (a ``{}`` of psycopg's ``sql.SQL(...).format(...)``), ``template``.
     via: str
+    #: The conversion it is formatted with: ``%d`` / ``%(n)s`` for ``%``, the format spec
+    #: (``d``, ``.2f``) for f-strings and ``.format``; empty when none.
+    spec: str = ""
+
+    @property
+    def numeric_spec(self) -> bool:
+        """Whether the formatting itself only accepts numbers (``%d``, ``{n:d}``, ``{x:.2f}``)."""
+        if self.via == "percent":
+            return self.spec[-1:] in _NUMERIC_PERCENT
+        if self.via in ("fstring", "format"):
+            return bool(_NUMERIC_FORMAT_SPEC.match(self.spec))
+        return False
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,7 @@ class SqlText:
     text: str
     holes: Tuple[Hole, ...] = ()
     #: How the string was built: literal, fstring, format, percent, concat, join, augassign,
-    #: composition (psycopg ``sql.SQL``/``Identifier``/``Literal``/``Placeholder``).
+    #: composition (psycopg ``sql.SQL``/``Identifier``/``Literal``/``Placeholder``), template.
     kinds: FrozenSet[str] = frozenset()
     #: The expression that was read (e.g. a sink's argument).
     node: Optional[cst.CSTNode] = None
@@ -130,6 +142,8 @@ class _Reader:
     def __init__(self, ctx: Optional[RuleContext]) -> None:
         self.ctx = ctx
         self.following: Set[int] = set()
+        #: name -> how many of its bindings are visible (``q = q + "..."`` reads the earlier q).
+        self.limits: Dict[str, int] = {}
 
     # -- entry ---------------------------------------------------------------------
     def read(self, node: cst.CSTNode, depth: int) -> Optional[_Value]:
@@ -174,7 +188,8 @@ class _Reader:
                 continue
             assert isinstance(part, cst.FormattedStringExpression)
             folded = self._constant(part.expression, depth) if part.format_spec is None and part.conversion is None else None
-            value.pieces.append(folded if folded is not None else Hole(part.expression, "fstring"))
+            spec = "".join(p.value for p in part.format_spec or () if isinstance(p, cst.FormattedStringText))
+            value.pieces.append(folded if folded is not None else Hole(part.expression, "fstring", spec))
         return value
 
     # -- operators ---------------------------------------------------------------------
@@ -196,7 +211,9 @@ class _Reader:
         if template is None or not all(isinstance(p, str) for p in template.pieces):
             return None
         text = "".join(template.pieces)  # type: ignore[arg-type]
-        right = node.right
+        right = self._literal_operand(node.right)
+        # A mapping or tuple the reader cannot see into fills every placeholder.
+        whole: Optional[cst.CSTNode] = None if isinstance(right, (cst.Dict, cst.Tuple)) else node.right
         named: Dict[str, cst.CSTNode] = {}
         positional: List[cst.CSTNode] = []
         if isinstance(right, cst.Dict):
@@ -222,14 +239,22 @@ class _Reader:
             key = match.group(1)
             target: Optional[cst.CSTNode]
             if key is not None:
-                target = named.get(key)
+                target = named.get(key, whole)
             else:
-                target = positional[index] if index < len(positional) else None
+                target = positional[index] if index < len(positional) else whole
                 index += 1
             folded = self._constant(target, depth) if target is not None else None
-            value.pieces.append(folded if folded is not None else Hole(target, "percent"))
+            value.pieces.append(folded if folded is not None else Hole(target, "percent", spec))
         value.pieces.append(text[position:])
         return value
+
+    def _literal_operand(self, node: cst.CSTNode) -> cst.CSTNode:
+        """A name bound (once, locally) to a dict or tuple literal -> that literal."""
+        if isinstance(node, cst.Name) and self.ctx is not None:
+            found = self.ctx.binding(node.value)
+            if found is not None and found.kind == "assign" and isinstance(found.value, (cst.Dict, cst.Tuple)):
+                return found.value
+        return node
 
     def _call(self, node: cst.Call, depth: int) -> Optional[_Value]:
         func = node.func
@@ -241,6 +266,8 @@ class _Reader:
         method = func.attr.value
         if method == "format":
             return self._format(node, depth)
+        if method in ("substitute", "safe_substitute"):
+            return self._template(node, depth)
         if method == "join" and len(node.args) == 1 and node.args[0].keyword is None:
             separator = self.read(func.value, depth + 1)
             if separator is None or not all(isinstance(p, str) for p in separator.pieces):
@@ -320,8 +347,58 @@ class _Reader:
                 target = named.get(head)
             simple = head == field_name and not spec and not conversion
             folded = self._constant(target, depth) if target is not None and simple else None
-            value.pieces.append(folded if folded is not None else Hole(target, via))
+            value.pieces.append(folded if folded is not None else Hole(target, via, spec or ""))
         return value
+
+    def _template(self, node: cst.Call, depth: int) -> Optional[_Value]:
+        """``string.Template("... $name").substitute(name=v)`` (or a mapping literal)."""
+        template_call = self._template_call(node.func.value, depth)  # type: ignore[attr-defined]
+        if template_call is None or not template_call.args:
+            return None
+        template = self.read(template_call.args[0].value, depth + 1)
+        if template is None or not all(isinstance(p, str) for p in template.pieces):
+            return None
+        text = "".join(template.pieces)  # type: ignore[arg-type]
+        named: Dict[str, cst.CSTNode] = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        for arg in node.args:
+            if arg.keyword is None and not arg.star and isinstance(arg.value, cst.Dict):
+                for element in arg.value.elements:
+                    if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                        key = _simple(element.key)
+                        if key is not None:
+                            named.setdefault(key, element.value)
+        value = _Value(kinds=set(template.kinds) | {"template"}, origins=list(template.origins))
+        position = 0
+        for match in string.Template.pattern.finditer(text):
+            value.pieces.append(text[position : match.start()])
+            position = match.end()
+            if match.group("escaped") is not None:
+                value.pieces.append("$")
+                continue
+            key = match.group("named") or match.group("braced")
+            if key is None:  # an invalid placeholder: substitute() would raise
+                return None
+            target = named.get(key)
+            folded = self._constant(target, depth) if target is not None else None
+            value.pieces.append(folded if folded is not None else Hole(target, "template"))
+        value.pieces.append(text[position:])
+        return _join_values([value])
+
+    def _template_call(self, node: cst.CSTNode, depth: int) -> Optional[cst.Call]:
+        """The ``string.Template(...)`` call ``node`` is, directly or through one local name."""
+        if isinstance(node, cst.Name) and self.ctx is not None:
+            found = self.ctx.binding(node.value)
+            if found is None or found.kind != "assign" or depth > MAX_DEPTH:
+                return None
+            return self._template_call(found.value, depth + 1) if found.value is not None else None
+        if not isinstance(node, cst.Call):
+            return None
+        if self.ctx is not None:
+            name = self.ctx.qualname(node.func)
+        else:
+            name = dotted_name(node.func)
+            name = "string.Template" if name == "Template" else name
+        return node if name == "string.Template" else None
 
     def _join(self, separator: str, iterable: cst.CSTNode, depth: int) -> _Value:
         if isinstance(iterable, (cst.List, cst.Tuple)) and all(
@@ -359,6 +436,8 @@ class _Reader:
         if not bindings and name.startswith(("self.", "cls.")) and name.count(".") == 1 and ctx.class_ is not None:
             # a class-level constant read through the instance: QUERY = "..."; self.QUERY
             bindings = tuple(ctx.class_.bindings.get(name.split(".", 1)[1], ()))
+        if name in self.limits:
+            bindings = bindings[: self.limits[name]]
         if not bindings:
             return None
         # The last plain assignment, then the `+=` that followed it.
@@ -373,16 +452,19 @@ class _Reader:
         if key in self.following:
             return None
         self.following.add(key)
+        saved = self.limits.get(name)
+        self.limits[name] = start
         try:
             base = self.read(bindings[start].value, depth + 1)  # type: ignore[arg-type]
             if base is None:
                 return None
             base.origins.append(bindings[start].value)  # type: ignore[arg-type]
             parts = [base]
-            for later in bindings[start + 1 :]:
+            for offset, later in enumerate(bindings[start + 1 :], start=start + 1):
                 augment = later.value
                 if not isinstance(augment, cst.AugAssign) or not isinstance(augment.operator, cst.AddAssign):
                     return None
+                self.limits[name] = offset
                 added = self.read(augment.value, depth + 1)
                 parts.append(added if added is not None else _Value([Hole(augment.value, "concat")]))
             joined = _join_values(parts)
@@ -391,6 +473,10 @@ class _Reader:
             return joined if joined.length() <= MAX_LENGTH else None
         finally:
             self.following.discard(key)
+            if saved is None:
+                self.limits.pop(name, None)
+            else:
+                self.limits[name] = saved
 
     def _constant(self, node: Optional[cst.CSTNode], depth: int) -> Optional[str]:
         """The text of a hole whose value is a known constant (a literal, a number, or a
@@ -416,6 +502,10 @@ class _Reader:
 
 
 _PSYCOPG_SQL = ("psycopg.sql", "psycopg2.sql")
+_NUMERIC_PERCENT = frozenset("diouxXeEfFgG")
+#: A format spec of the mini-language for numbers (``d``, ``>08.2f``, ``,``); a date's
+#: ``%Y-%m-%d`` is not one.
+_NUMERIC_FORMAT_SPEC = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?\d*[,_]?(?:\.\d+)?[bdoxXneEfFgG%]$")
 _PERCENT_SPEC = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlL]?[diouxXeEfFgGcrsa]")
 
 
