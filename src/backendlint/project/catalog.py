@@ -10,6 +10,7 @@ by qualified name (``shop.models.Order``) and looked up by class name too.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -40,6 +41,25 @@ class Index:
     expressions: Tuple[bool, ...] = ()
     #: Where it was declared: ``shop/models.py:14 Meta.indexes``.
     source: str = ""
+    #: The index or constraint name when the source gives one.
+    name: str = ""
+    #: Which items are descending (``-created`` in Django, ``DESC`` in SQL).
+    descending: Tuple[bool, ...] = ()
+    #: Per item, the plain column it refers to: the column itself, or the one column
+    #: an expression item uses (``lower(email)`` -> ``email``); ``""`` when unknown.
+    references: Tuple[str, ...] = ()
+    #: Operator classes (``gin_trgm_ops``, ``varchar_pattern_ops``), when given.
+    opclasses: Tuple[str, ...] = ()
+
+    def reference(self, position: int) -> str:
+        if position < len(self.references):
+            return self.references[position]
+        if position < len(self.expressions) and self.expressions[position]:
+            return ""
+        return self.columns[position] if position < len(self.columns) else ""
+
+    def is_expression(self, position: int) -> bool:
+        return position < len(self.expressions) and self.expressions[position]
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,12 @@ class Table:
     columns: Tuple[Column, ...] = ()
     indexes: Tuple[Index, ...] = ()
     sources: Tuple[str, ...] = ()
+    #: Every column is known (False when a model derives from a class outside the
+    #: project, e.g. ``AbstractUser``, and no migration or SQL lists its columns).
+    complete: bool = True
+    #: False when the project does not manage the table's indexes (Django
+    #: ``Meta.managed = False`` with no migration or SQL declaring it).
+    managed: bool = True
 
     def column(self, name: str) -> Optional[Column]:
         name = name.lower()
@@ -74,6 +100,16 @@ class Relation:
     #: SQLAlchemy loading strategy (select, joined, selectin, subquery, immediate, raise,
     #: raise_on_sql, noload, dynamic, write_only); Django relations are always "select".
     lazy: str = "select"
+    #: The name ORM lookups use (Django ``filter(<query_name>__x=...)``: the field name,
+    #: or for reverse relations ``related_query_name`` / ``related_name`` / the model name).
+    query_name: str = ""
+    #: Many-to-many: the through (join) table.
+    through: str = ""
+    #: The column on the target's table the relation joins on: the target's primary key
+    #: for fk/o2o, the foreign key column of the other model for reverse relations.
+    remote_column: str = ""
+    #: SQLAlchemy ``back_populates`` / ``backref`` partner attribute on the target.
+    back_populates: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,11 +127,42 @@ class Model:
     abstract: bool = False
     path: str = ""
     line: int = 0
+    #: Attribute/field name -> column of this model's own table, for concrete fields
+    #: and fk/o2o fields (``("author", "author_id")``), primary key first.
+    columns: Tuple[Tuple[str, str], ...] = ()
+    #: The primary key attribute (``id`` when implicit).
+    pk: str = ""
+    #: Mapped parent models (qualified names), nearest first: Django multi-table
+    #: inheritance, SQLAlchemy joined- or single-table inheritance.
+    parents: Tuple[str, ...] = ()
+    #: Every field is known (no base class outside the project).
+    complete: bool = True
+    #: Django proxy model (shares its parent's table).
+    proxy: bool = False
+    #: Django app label.
+    app_label: str = ""
 
     def relation(self, name: str) -> Optional[Relation]:
         for relation in self.relations:
             if relation.name == name:
                 return relation
+        return None
+
+    def relation_by_query_name(self, name: str) -> Optional[Relation]:
+        """The relation Django lookups call ``name`` (``filter(author__name=...)``)."""
+        for relation in self.relations:
+            if (relation.query_name or relation.name) == name:
+                return relation
+        return None
+
+    def column_of(self, attribute: str) -> Optional[str]:
+        """The column of ``attribute`` in this model's own table (``author`` -> ``author_id``;
+        ``author_id`` and ``pk`` are understood too), or ``None``."""
+        if attribute == "pk":
+            attribute = self.pk or "id"
+        for name, column in self.columns:
+            if name == attribute or column == attribute:
+                return column
         return None
 
 
@@ -105,24 +172,71 @@ class Catalog:
 
     tables: Dict[str, Table] = field(default_factory=dict)
     models: Dict[str, Model] = field(default_factory=dict)
+    _by_name: Optional[Dict[str, List[Model]]] = field(default=None, repr=False, compare=False)
 
     # -- lookups -------------------------------------------------------------------
     def table(self, name: str) -> Optional[Table]:
         return self.tables.get(_bare(name))
 
+    def _names(self) -> Dict[str, List[Model]]:
+        if self._by_name is None:
+            found: Dict[str, List[Model]] = {}
+            for model in self.models.values():
+                found.setdefault(model.name, []).append(model)
+            self._by_name = found
+        return self._by_name
+
     def model(self, name: str) -> Optional[Model]:
-        """A model by qualified name, or by class name when exactly one model has it."""
+        """A model by qualified name, by Django label (``shop.Order``, case-insensitive),
+        or by class name when exactly one (non-abstract) model has it."""
         found = self.models.get(name)
         if found is not None:
             return found
         short = name.rsplit(".", 1)[-1]
-        matches = [m for m in self.models.values() if m.name == short and not m.abstract]
-        return matches[0] if len(matches) == 1 else None
+        named = self._names().get(short, [])
+        candidates = [m for m in named if not m.abstract] or named
+        if "." in name:
+            prefix = name.rsplit(".", 1)[0]
+            suffixed = [m for m in candidates if m.qualname.endswith("." + name)]
+            if len(suffixed) == 1:
+                return suffixed[0]
+            labelled = [m for m in candidates if m.app_label and m.app_label.lower() == prefix.lower()]
+            if len(labelled) == 1:
+                return labelled[0]
+            if "." in prefix:
+                return None
+        if not candidates and "." in name and name.count(".") == 1:
+            app, model_name = name.lower().split(".")
+            labelled = [m for m in self.models.values() if m.app_label.lower() == app and m.name.lower() == model_name]
+            return labelled[0] if len(labelled) == 1 else None
+        return candidates[0] if len(candidates) == 1 else None
 
     def model_for_table(self, table: str) -> Optional[Model]:
+        """The model stored in ``table`` (proxy models and abstract bases are skipped)."""
         bare = _bare(table)
-        matches = [m for m in self.models.values() if m.table == bare and not m.abstract]
+        matches = [m for m in self.models.values() if m.table == bare and not m.abstract and not m.proxy]
+        if len(matches) > 1:  # single-table inheritance: the base class owns the table
+            names = {m.qualname for m in matches}
+            matches = [m for m in matches if not names.intersection(m.parents)]
         return matches[0] if len(matches) == 1 else None
+
+    def related_model(self, model: Model, relation: Relation) -> Optional[Model]:
+        """The model at the other end of ``relation`` of ``model``."""
+        return self.models.get(relation.target) or self.model(relation.target)
+
+    def resolve_field(self, model: Model, name: str) -> Optional[Tuple[Model, str]]:
+        """(model owning the column, column) of field ``name`` of ``model``, following
+        Django multi-table parents; ``None`` when the field is unknown."""
+        column = model.column_of(name)
+        if column is not None:
+            return model, column
+        for parent_name in model.parents:
+            parent = self.models.get(parent_name)
+            if parent is not None:
+                found = self.resolve_field(parent, name)
+                if found is not None:
+                    return found
+        return None
 
     # -- index questions ------------------------------------------------------------
     def indexes(self, table: str) -> Tuple[Index, ...]:
@@ -139,44 +253,94 @@ class Catalog:
                     return True
         return False
 
-    def serving_index(self, table: str, column: str, equal_columns: Iterable[str] = ()) -> Optional[Index]:
+    def serving_index(
+        self, table: str, column: str, equal_columns: Iterable[str] = (), wrapped: bool = False
+    ) -> Optional[Index]:
         """An index that can serve a predicate (or ORDER BY) on ``column`` given equality
         on ``equal_columns``, by the leftmost-prefix rule: ``column`` is at position k and
-        every column before it is constrained by equality. Non-btree indexes listing the
-        column count as serving it (precision first)."""
+        every column before it is constrained by equality. Non-btree indexes (GIN, GiST,
+        BRIN, hash, ...) listing the column count as serving it wherever it sits
+        (precision first); partial indexes count as serving their columns.
+
+        ``wrapped``: the predicate applies a function or cast to the column
+        (``lower(email) = ...``, ``created::date``); then only an expression index over
+        the column (or a non-btree index listing it, e.g. a trigram index) serves it."""
         column = column.lower()
         given = {c.lower() for c in equal_columns}
         for index in self.indexes(table):
-            if column not in index.columns:
-                continue
-            if index.method != "btree":
-                return index
-            position = index.columns.index(column)
-            if all(earlier in given for earlier in index.columns[:position]):
-                return index
+            for position, item in enumerate(index.columns):
+                expression = index.is_expression(position)
+                reference = index.reference(position)
+                if wrapped:
+                    matches = (expression and reference == column) or (index.method != "btree" and reference == column)
+                else:
+                    matches = not expression and item == column
+                if not matches:
+                    continue
+                if index.method != "btree":
+                    return index
+                if all(earlier in given for earlier in index.columns[:position]):
+                    return index
         return None
 
+    # -- output ---------------------------------------------------------------------
     def describe(self) -> List[str]:
         """A readable listing (what ``backendlint schema`` prints)."""
         lines: List[str] = []
         for name in sorted(self.tables):
             table = self.tables[name]
-            lines.append(f"table {name}")
+            notes = [n for n, on in (("incomplete", not table.complete), ("unmanaged", not table.managed)) if on]
+            lines.append(f"table {name}" + (f" [{', '.join(notes)}]" if notes else ""))
             for column in table.columns:
                 flags = [f for f, on in (("pk", column.primary_key), ("unique", column.unique), ("null", column.nullable)) if on]
                 lines.append(f"  column {column.name} {column.type}".rstrip() + (f" [{', '.join(flags)}]" if flags else ""))
             for index in table.indexes:
-                flags = [f for f, on in (("unique", index.unique), ("partial", index.partial)) if on]
-                if index.method != "btree":
-                    flags.append(index.method)
-                extra = f" [{', '.join(flags)}]" if flags else ""
-                lines.append(f"  index ({', '.join(index.columns)}){extra}  <- {index.source}")
+                lines.append(f"  index {describe_index(index)}  <- {index.source}")
         for qualname in sorted(self.models):
             model = self.models[qualname]
-            lines.append(f"model {qualname} ({model.framework}) -> {model.table}")
+            notes = [n for n, on in (("abstract", model.abstract), ("proxy", model.proxy), ("incomplete", not model.complete)) if on]
+            lines.append(f"model {qualname} ({model.framework}) -> {model.table}" + (f" [{', '.join(notes)}]" if notes else ""))
+            if model.pk:
+                lines.append(f"  pk {model.pk}")
+            if model.ordering:
+                lines.append(f"  ordering {', '.join(model.ordering)}")
             for relation in model.relations:
-                lines.append(f"  {relation.kind} {relation.name} -> {relation.target} (lazy={relation.lazy})")
+                details = [f"lazy={relation.lazy}", "many" if relation.many else "one"]
+                if relation.column:
+                    details.append(f"column={relation.column}")
+                if relation.through:
+                    details.append(f"through={relation.through}")
+                lines.append(f"  {relation.kind} {relation.name} -> {relation.target} ({', '.join(details)})")
         return lines
+
+    def to_json(self) -> Dict[str, Any]:
+        """Plain data for ``backendlint schema --format json``."""
+        return {
+            "tables": [_plain(self.tables[name]) for name in sorted(self.tables)],
+            "models": [_plain(self.models[name]) for name in sorted(self.models)],
+        }
+
+
+def describe_index(index: Index) -> str:
+    """``(status, created_at DESC) [unique, partial, gin]``."""
+    items = []
+    for position, column in enumerate(index.columns):
+        descending = position < len(index.descending) and index.descending[position]
+        items.append(column + (" DESC" if descending else ""))
+    flags = [f for f, on in (("unique", index.unique), ("partial", index.partial)) if on]
+    if index.method != "btree":
+        flags.append(index.method)
+    if any(index.expressions):
+        flags.append("expression")
+    text = f"({', '.join(items)})"
+    if index.name:
+        text = f"{index.name} {text}"
+    return text + (f" [{', '.join(flags)}]" if flags else "")
+
+
+def _plain(value: Any) -> Any:
+    data = dataclasses.asdict(value)
+    return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
 def _bare(name: str) -> str:
@@ -184,33 +348,52 @@ def _bare(name: str) -> str:
     return name.strip('"`[]').rsplit(".", 1)[-1].strip('"`[]').lower()
 
 
-class CatalogGatherer:
-    """Reads models, migrations and ``.sql`` files into a :class:`Catalog`."""
-
-    name = "catalog"
-
-    def wants(self, relpath: str, kind: str, text: str) -> bool:
-        return False
-
-    def read(self, relpath: str, kind: str, text: str, dialect: str) -> Any:
-        return None
-
-    def combine(self, per_file: Mapping[str, Any]) -> Catalog:
-        return Catalog()
-
-
 def merge_tables(tables: Sequence[Table]) -> Table:
     """One table from several declarations of it (model + migrations + SQL)."""
     columns: Dict[str, Column] = {}
-    indexes: Dict[Tuple[Tuple[str, ...], bool, bool, str], Index] = {}
+    indexes: Dict[Tuple[Any, ...], Index] = {}
     sources: List[str] = []
     for table in tables:
         for column in table.columns:
             columns.setdefault(column.name, column)
         for index in table.indexes:
-            indexes.setdefault((index.columns, index.unique, index.partial, index.method), index)
+            key = (index.columns, index.unique, index.partial, index.method, index.expressions)
+            indexes.setdefault(key, index)
         sources.extend(s for s in table.sources if s not in sources)
-    return Table(tables[0].name, tuple(columns.values()), tuple(indexes.values()), tuple(sources))
+    return Table(
+        tables[0].name,
+        tuple(columns.values()),
+        tuple(indexes.values()),
+        tuple(sources),
+        complete=any(t.complete for t in tables),
+        managed=any(t.managed for t in tables),
+    )
+
+
+class CatalogGatherer:
+    """Reads models, migrations and ``.sql`` files into a :class:`Catalog`.
+
+    ``wants`` is a few substring tests (the pass asks it about every file of the
+    project); ``read`` parses a wanted file once with stdlib ``ast`` (sqlglot for SQL)
+    into JSON-able facts; ``combine`` resolves what crosses files (base classes, relation
+    targets, reverse relations, migration and revision order) into the catalogue."""
+
+    name = "catalog"
+
+    def wants(self, relpath: str, kind: str, text: str) -> bool:
+        from backendlint.project.gather import wants
+
+        return wants(relpath, kind, text)
+
+    def read(self, relpath: str, kind: str, text: str, dialect: str) -> Any:
+        from backendlint.project.gather import read
+
+        return read(relpath, kind, text, dialect)
+
+    def combine(self, per_file: Mapping[str, Any]) -> Catalog:
+        from backendlint.project.gather import combine
+
+        return combine(per_file)
 
 
 register(CatalogGatherer())

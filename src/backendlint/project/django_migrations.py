@@ -1,0 +1,259 @@
+"""Django migrations: the operations of each migration file (read with ``ast``), and
+their replay per app, in migration order, into the model state they leave; that
+state becomes tables the same way models do. ``RunSQL`` DDL is read with sqlglot."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from backendlint.project import django_models, sql_schema
+from backendlint.project.django_fields import read_field, read_index, read_meta_value
+from backendlint.project.pyast import UNKNOWN, Imports, kwargs, last_name, literal
+
+#: Operation -> its positional parameters (Django's signatures).
+_PARAMS: Dict[str, Tuple[str, ...]] = {
+    "CreateModel": ("name", "fields", "options", "bases", "managers"),
+    "DeleteModel": ("name",),
+    "RenameModel": ("old_name", "new_name"),
+    "AlterModelTable": ("name", "table"),
+    "AddField": ("model_name", "name", "field", "preserve_default"),
+    "AlterField": ("model_name", "name", "field", "preserve_default"),
+    "RemoveField": ("model_name", "name"),
+    "RenameField": ("model_name", "old_name", "new_name"),
+    "AddIndex": ("model_name", "index"),
+    "AddIndexConcurrently": ("model_name", "index"),
+    "RemoveIndex": ("model_name", "name"),
+    "RemoveIndexConcurrently": ("model_name", "name"),
+    "RenameIndex": ("model_name", "new_name", "old_name", "old_fields"),
+    "AddConstraint": ("model_name", "constraint"),
+    "AddConstraintNotValid": ("model_name", "constraint"),
+    "RemoveConstraint": ("model_name", "name"),
+    "AlterUniqueTogether": ("name", "unique_together"),
+    "AlterIndexTogether": ("name", "index_together"),
+    "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
+}
+
+
+def _bind(call: ast.Call, params: Sequence[str]) -> Dict[str, ast.AST]:
+    bound = {name: arg for name, arg in zip(params, call.args)}
+    bound.update(kwargs(call))
+    return bound
+
+
+def _text(node: Optional[ast.AST], constants: Dict[str, Any]) -> str:
+    value = literal(node, constants)
+    return value if isinstance(value, str) else ""
+
+
+def app_of(relpath: str) -> str:
+    parts = relpath.split("/")
+    return parts[-3] if len(parts) >= 3 and parts[-2] == "migrations" else ""
+
+
+def read_migration(tree: ast.Module, imports: Imports, relpath: str, constants: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """``{"app", "name", "ops"}`` of a migration module's ``Migration.operations``."""
+    operations: Optional[ast.AST] = None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Migration":
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "operations" for t in stmt.targets):
+                    operations = stmt.value
+    if not isinstance(operations, (ast.List, ast.Tuple)):
+        return None
+    ops = []
+    for element in operations.elts:
+        if isinstance(element, ast.Call):
+            found = _operation(element, imports, relpath, constants)
+            if found is not None:
+                ops.append(found)
+    name = relpath.rsplit("/", 1)[-1][:-3]
+    return {"app": app_of(relpath), "name": name, "ops": ops}
+
+
+def _operation(call: ast.Call, imports: Imports, relpath: str, constants: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    kind = last_name(call.func)
+    params = _PARAMS.get(kind)
+    if params is None:
+        return None
+    args = _bind(call, params)
+    out: Dict[str, Any] = {"op": kind, "line": call.lineno}
+    for key in ("name", "model_name", "old_name", "new_name", "table"):
+        if key in args:
+            out[key] = _text(args[key], constants)
+    if kind == "CreateModel":
+        fields = []
+        node = args.get("fields")
+        for element in node.elts if isinstance(node, (ast.List, ast.Tuple)) else []:
+            if isinstance(element, ast.Tuple) and len(element.elts) == 2 and isinstance(element.elts[1], ast.Call):
+                field_name = _text(element.elts[0], constants)
+                found = read_field(field_name, element.elts[1], imports, constants) if field_name else None
+                if found is not None:
+                    fields.append(found)
+        out["fields"] = fields
+        options: Dict[str, Any] = {}
+        node = args.get("options")
+        if isinstance(node, ast.Dict):
+            for key_node, value in zip(node.keys, node.values):
+                key = literal(key_node)
+                if isinstance(key, str):
+                    read = read_meta_value(key, value, imports, constants)
+                    if read is not UNKNOWN:
+                        options[key] = read
+        out["options"] = options
+    elif kind in ("AddField", "AlterField"):
+        field = args.get("field")
+        found = read_field(out.get("name", ""), field, imports, constants) if isinstance(field, ast.Call) else None
+        if found is None:
+            return None
+        out["field"] = found
+    elif kind in ("AddIndex", "AddIndexConcurrently", "AddConstraint", "AddConstraintNotValid"):
+        node = args.get("index") or args.get("constraint")
+        found = read_index(node, imports, constants) if isinstance(node, ast.Call) else None
+        if found is None:
+            return None
+        out["index"] = found
+    elif kind in ("AlterUniqueTogether", "AlterIndexTogether"):
+        key = "unique_together" if kind == "AlterUniqueTogether" else "index_together"
+        value = read_meta_value(key, args[key], imports, constants) if key in args else UNKNOWN
+        out["value"] = value if value is not UNKNOWN else []
+    elif kind == "RunSQL":
+        out["ops"] = _run_sql(args.get("sql"), constants, relpath, call.lineno)
+        if not out["ops"]:
+            return None
+    return out
+
+
+def _run_sql(node: Optional[ast.AST], constants: Dict[str, Any], relpath: str, line: int) -> List[Dict[str, Any]]:
+    value = literal(node, constants)
+    texts: List[str] = []
+    if isinstance(value, str):
+        texts = [value]
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                texts.append(item)
+            elif isinstance(item, list) and item and isinstance(item[0], str):
+                texts.append(item[0])
+    ops: List[Dict[str, Any]] = []
+    for text in texts:
+        ops.extend(sql_schema.read_script(text, "postgres", relpath, line - 1, "RunSQL"))
+    return ops
+
+
+# -- replay -----------------------------------------------------------------------------------
+
+
+def replay(migrations: Sequence[Tuple[str, Dict[str, Any]]]) -> List[Any]:
+    """Tables left by every app's migrations, applied in file-name order per app."""
+    from backendlint.project.schema_state import SchemaState
+
+    by_app: Dict[str, List[Tuple[str, Dict[str, Any]]]] = {}
+    for relpath, migration in migrations:
+        by_app.setdefault(migration.get("app") or "", []).append((relpath, migration))
+    tables: List[Any] = []
+    sql_state = SchemaState()
+    for app, items in sorted(by_app.items()):
+        if not app:
+            continue
+        state: Dict[str, Dict[str, Any]] = {}
+        for relpath, migration in sorted(items, key=lambda item: item[1].get("name", "")):
+            for op in migration.get("ops", ()):
+                if op["op"] == "RunSQL":
+                    for sql_op in op["ops"]:
+                        sql_state.apply(sql_op)
+                else:
+                    _apply(state, op, relpath)
+        tables.extend(_tables(app, state))
+    return tables + sql_state.tables()
+
+
+def _apply(state: Dict[str, Dict[str, Any]], op: Dict[str, Any], relpath: str) -> None:
+    kind = op["op"]
+    model_key = (op.get("model_name") or op.get("name") or "").lower()
+    if kind == "CreateModel":
+        state[model_key] = {
+            "name": op.get("name", ""),
+            "fields": {f["name"]: f for f in op.get("fields", ())},
+            "options": dict(op.get("options") or {}),
+            "source": f"{relpath}:{op['line']}",
+            "relpath": relpath,
+            "line": op["line"],
+        }
+        return
+    if kind == "RenameModel":
+        old = state.pop((op.get("old_name") or "").lower(), None)
+        if old is not None:
+            old["name"] = op.get("new_name", "")
+            state[old["name"].lower()] = old
+        return
+    model = state.get(model_key)
+    if model is None:
+        return
+    fields, options = model["fields"], model["options"]
+    if kind == "DeleteModel":
+        state.pop(model_key, None)
+    elif kind == "AlterModelTable":
+        options["db_table"] = op.get("table") or None
+    elif kind in ("AddField", "AlterField"):
+        fields[op["field"]["name"]] = dict(op["field"], line=op["line"], relpath=relpath)
+    elif kind == "RemoveField":
+        fields.pop(op.get("name", ""), None)
+    elif kind == "RenameField":
+        old, new = op.get("old_name", ""), op.get("new_name", "")
+        if old in fields:
+            fields[new] = dict(fields.pop(old), name=new)
+            for key in ("unique_together", "index_together"):
+                options[key] = [[new if n == old else n for n in group] for group in options.get(key) or ()]
+            for key in ("indexes", "constraints"):
+                for declared in options.get(key) or ():
+                    for item in declared["items"]:
+                        if not item["expression"] and item["column"] == old:
+                            item["column"] = new
+    elif kind in ("AddIndex", "AddIndexConcurrently"):
+        options.setdefault("indexes", []).append(dict(op["index"], path=relpath))
+    elif kind in ("AddConstraint", "AddConstraintNotValid"):
+        options.setdefault("constraints", []).append(dict(op["index"], path=relpath))
+    elif kind in ("RemoveIndex", "RemoveIndexConcurrently", "RemoveConstraint"):
+        key = "constraints" if kind == "RemoveConstraint" else "indexes"
+        options[key] = [i for i in options.get(key) or () if i.get("name") != op.get("name")]
+    elif kind == "RenameIndex":
+        for declared in options.get("indexes") or ():
+            if declared.get("name") == op.get("old_name"):
+                declared["name"] = op.get("new_name", "")
+    elif kind == "AlterUniqueTogether":
+        options["unique_together"] = op.get("value") or []
+    elif kind == "AlterIndexTogether":
+        options["index_together"] = op.get("value") or []
+
+
+def _tables(app: str, state: Dict[str, Dict[str, Any]]) -> List[Any]:
+    """The app's final model state -> tables (with automatic M2M through tables)."""
+    from backendlint.project.catalog import Column, Index, Table
+
+    out: List[Any] = []
+    tables_by_model = {key: (m["options"].get("db_table") or f"{app}_{key}") for key, m in state.items()}
+    for key, model in state.items():
+        options = model["options"]
+        if options.get("proxy") or options.get("abstract"):
+            continue
+        record = {"name": model["name"], "qualname": f"{app}.migrations.{model['name']}", "line": model["line"], "bases": [], "fields": [], "meta": options}
+        cls = django_models.DjangoClass(record, model["relpath"], app)
+        fields = [dict(f, line=f.get("line", model["line"])) for f in model["fields"].values()]
+        table = tables_by_model[key]
+        resolved = django_models.ResolvedModel(cls, app, table, False, False, fields, options, [], True)
+        pk = next((f for f in fields if f["pk"]), None)
+        if pk is not None:
+            resolved.pk, resolved.pk_column = pk["name"], django_models.column_of(pk)
+        built = django_models._table(resolved, model["source"], Column, Index, Table)
+        out.append(built)
+        for f in fields:
+            if f["kind"] == "m2m" and not f.get("through"):
+                target = (f.get("target") or "").rsplit(".", 1)[-1].lower()
+                if target == "self":
+                    target = key
+                if not target or target.startswith("settings") or target == "auth_user_model":
+                    target = "user"
+                name = f.get("db_table") or f"{table}_{f['name']}".lower()
+                out.append(django_models.through_table(key, target, name, f"{model['relpath']}:{f['line']} {f['name']} many-to-many", model["source"]))
+    return out
