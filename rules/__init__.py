@@ -7,6 +7,7 @@ standard library).
 
 from backendlint_rules.hardcoded_secret import HardcodedSecret
 from backendlint_rules.missing_timeout import MissingTimeout
+from backendlint_rules.n_plus_one import NPlusOne
 from backendlint_rules.silent_except import SilentExcept
 from backendlint_rules.weak_password_hash import WeakPasswordHash
 
@@ -15,4 +16,5 @@ RULES = [
     MissingTimeout,
     HardcodedSecret,
     WeakPasswordHash,
+    NPlusOne,
 ]

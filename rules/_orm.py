@@ -243,3 +243,22 @@ def _session_like(node: cst.CSTNode, ctx: RuleContext) -> bool:
         return True
     name = dotted_name(node)
     return name is not None and name.rsplit(".", 1)[-1] in _SESSION_NAME
+
+
+# -- Evaluation of QuerySets and related managers (n-plus-one) -------------------------
+
+#: Builtins that evaluate a QuerySet (or any lazy query) passed as their first argument.
+EVALUATING_BUILTINS = frozenset(
+    {"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.len", "builtins.sorted",
+     "builtins.bool", "builtins.sum", "builtins.any", "builtins.all", "builtins.min", "builtins.max",
+     "builtins.dict", "builtins.enumerate", "builtins.next", "builtins.iter"}
+)
+#: Related-manager methods that write (also as ``a*`` async twins).
+DJANGO_RELATED_WRITES = frozenset(
+    {"add", "remove", "clear", "set", "create", "get_or_create", "update_or_create", "update", "delete"}
+)
+#: Final calls on a prefetched relation that bypass the prefetch cache: besides
+#: DJANGO_PREFETCH_REQUERY, iterator() never reads the result cache and aggregate()/
+#: in_bulk()/explain() always run SQL. (count(), exists(), contains() and, with an
+#: ordering, first() read the cache.)
+DJANGO_PREFETCH_REQUERY_FINAL = DJANGO_PREFETCH_REQUERY | frozenset({"aggregate", "iterator", "in_bulk", "explain"})
