@@ -69,6 +69,10 @@ class Hit:
     key: Optional[Tuple[object, ...]] = None
     #: Judged only against these loops (a QuerySet name bound in their bodies).
     only: Optional[Set[int]] = None
+    #: The expression whose dependence on the loop counts (default: ``node``).
+    dep_node: Optional[cst.CSTNode] = None
+    #: A variable holding the model class: a loop it depends on iterates models, not rows.
+    model_var: Optional[cst.CSTNode] = None
 
 
 def _base(method: str) -> str:
@@ -332,6 +336,7 @@ class NPlusOne(Rule):
             write=write,
             confidence=Confidence.HIGH if chain.certain else Confidence.MEDIUM,
             page=_sliced(node),
+            model_var=_model_var(chain.model_name),
         )
 
     def _related_call(self, node: cst.Call, method: str) -> Optional[Hit]:
@@ -342,6 +347,8 @@ class NPlusOne(Rule):
         if chain.parent.framework != "django":
             return self._dynamic(chain, node, base)
         if base in DJANGO_RELATED_WRITES:
+            if _locked(_root(chain.base), self.ctx):
+                return None
             return Hit(
                 node,
                 f"`{source_text(node)}`",
@@ -420,7 +427,8 @@ class NPlusOne(Rule):
         confidence = Confidence.HIGH if chain.certain else Confidence.MEDIUM
         if method == "get":
             return self._identity(node, chain.model_name)
-        return Hit(node, f"`{source_text(node)}`", _SQLA_READ_FIX, confidence=confidence, page=_has_step(node, "limit"))
+        return Hit(node, f"`{source_text(node)}`", _SQLA_READ_FIX, confidence=confidence, page=_has_step(node, "limit"),
+                   model_var=_model_var(chain.model_name))
 
     def _session_call(self, node: cst.Call, method: str) -> Optional[Hit]:
         if method not in _SESSION_METHODS:
@@ -457,7 +465,9 @@ class NPlusOne(Rule):
             return statement_dependence(statement, info.names, self.ctx)
 
         fix = _SQLA_WRITE_FIX if write else _SQLA_READ_FIX
+        select = query_chain(core, self.ctx)
         return Hit(node, what, fix, write=write, depends=depends,
+                   model_var=_model_var(select.model_name) if select is not None else None,
                    page=bounded(text) or _has_step(core, "limit") or _has_step(core, "slice") or _has_step(core, "fetch"))
 
     def _identity(self, node: cst.Call, model: str, merge: bool = False) -> Optional[Hit]:
@@ -575,6 +585,7 @@ class NPlusOne(Rule):
             reported = expr
         hit = self._lazy_hit(expr)
         if hit is not None:
+            hit.dep_node = expr
             hit.node = reported
             hit.only = only
             if only is not None:
@@ -590,7 +601,8 @@ class NPlusOne(Rule):
                 "select_for_update"
             ):
                 hit = Hit(expr, f"`{source_text(expr)}`", _DJANGO_FIXES["iterate"],
-                          confidence=Confidence.HIGH if chain.certain else Confidence.MEDIUM, page=_sliced(expr))
+                          confidence=Confidence.HIGH if chain.certain else Confidence.MEDIUM, page=_sliced(expr),
+                          model_var=_model_var(chain.model_name))
             elif chain.framework == "sqlalchemy" and _legacy_query(expr, self.ctx) and not any(
                 s.name in SQLALCHEMY_QUERY_EVALUATING for s in chain.steps
             ):
@@ -774,7 +786,10 @@ class NPlusOne(Rule):
                     continue
                 self._emit(hit, info, "row")
                 return
-            dependence = hit.depends(info) if hit.depends is not None else depends_on(hit.node, info.names, self.ctx)
+            if hit.model_var is not None and depends_on(hit.model_var, info.names, self.ctx):
+                continue  # the loop iterates models (one query per model class), not rows
+            probe = hit.dep_node if hit.dep_node is not None else hit.node
+            dependence = hit.depends(info) if hit.depends is not None else depends_on(probe, info.names, self.ctx)
             if dependence is None:
                 continue
             if info.kind == "while":
@@ -782,8 +797,10 @@ class NPlusOne(Rule):
                     self._emit(hit, info, "while")
                     return
                 continue
-            if dependence and hit.depends is None and only_in_slices(hit.node, info.names, self.ctx):
-                continue  # ids[i:i + size]: a batch per iteration
+            if dependence and hit.depends is None and (
+                only_in_slices(probe, info.names, self.ctx) or _only_in_lookups(probe, info.names, self.ctx)
+            ):
+                continue  # ids[i:i + size] / pk__in=group: a batch of keys per iteration
             if dependence:
                 self._emit(hit, info, "dependent")
                 return
@@ -852,6 +869,38 @@ def _locked(receiver: cst.CSTNode, ctx) -> bool:  # type: ignore[no-untyped-def]
             return True
         value = value.func.value
     return False
+
+
+def _model_var(written: str) -> Optional[cst.CSTNode]:
+    """``model`` in ``model.objects...``: a variable, not a class name."""
+    if written and written.isidentifier() and not written[:1].isupper():
+        return cst.Name(written)
+    return None
+
+
+def _root(node: cst.CSTNode) -> cst.CSTNode:
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node
+
+
+def _only_in_lookups(node: cst.CSTNode, names, ctx) -> bool:  # type: ignore[no-untyped-def]
+    """The loop variables reach a Django query only through ``<field>__in=`` lookups: each
+    iteration handles a batch of keys (a group, a chunk), not one row."""
+    calls: List[cst.Call] = []
+    current = node
+    while isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+        calls.append(current)
+        current = current.func.value
+    used = False
+    for call in calls:
+        for arg in call.args:
+            if not depends_on(arg.value, names, ctx):
+                continue
+            if arg.keyword is None or not arg.keyword.value.endswith("__in"):
+                return False
+            used = True
+    return used and not depends_on(current, names, ctx)
 
 
 def _is_migration(relpath: str) -> bool:
