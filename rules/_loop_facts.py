@@ -29,7 +29,7 @@ SCHEMA_ATTRIBUTES = frozenset(
     {
         "get_fields", "fields", "concrete_fields", "local_fields", "local_concrete_fields", "many_to_many",
         "related_objects", "private_fields", "get_models", "get_app_configs", "sorted_tables", "table_names",
-        "get_table_names", "get_columns", "choices", "labels", "names",
+        "get_table_names", "get_columns", "choices", "labels", "names", "__members__",
     }
 )
 #: Functions that cut an iterable into batches (last segment of the called name).
@@ -439,6 +439,22 @@ def _from_database(value: cst.CSTNode) -> bool:
                 or (len(node.args) >= 2 and (dotted_name(node.args[0].value) or "a")[:1].isupper())
             ):
                 return True  # Model.objects.get(pk=...) / session.get(Model, key), not dict.get(key)
+    return False
+
+
+SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep"})
+
+
+def polls(loop: cst.CSTNode, ctx: RuleContext) -> bool:
+    """A while loop that sleeps: it polls for a change (a job's state), it does not walk rows."""
+    body = getattr(loop, "body", None)
+    if body is None:
+        return False
+    for node in _all_nodes(body):
+        if isinstance(node, cst.Call):
+            name = ctx.qualname(node.func) or dotted_name(node.func) or ""
+            if name in SLEEPS or name.endswith(".sleep") or name == "sleep":
+                return True
     return False
 
 

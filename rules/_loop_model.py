@@ -16,10 +16,18 @@ from backendlint_rules._loop_facts import (
     database_state,
     names_of,
     once_statements,
+    polls,
     source_text,
 )
-from backendlint_rules._orm import lookup_model
-from backendlint_rules._row_sources import UNKNOWN, Rows, django_single, instance_of, rows_of, sqlalchemy_single
+from backendlint_rules._row_sources import (
+    UNKNOWN,
+    Rows,
+    django_single,
+    instance_of,
+    lookup_model,
+    rows_of,
+    sqlalchemy_single,
+)
 
 from backendlint.api import LoopFrame, RuleContext
 
@@ -135,6 +143,8 @@ class Loops:
         if frame.kind == "while":
             test = getattr(frame.node, "test", None)
             text = f"while {source_text(test)}" if test is not None else "while"
+            if polls(frame.node, self.ctx):
+                return [LoopInfo(frame.node, "constant", frozenset(), text)]
             return [LoopInfo(frame.node, "while", database_state(frame.node), text)]
         infos: List[LoopInfo] = []
         for target, iterable in zip(frame.targets, frame.iterables):

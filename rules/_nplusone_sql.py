@@ -16,6 +16,7 @@ from backendlint.sql.extract import SqlText, sql_text
 _LEADING = re.compile(r"^\s*(?:\(\s*|--[^\n]*\n\s*|/\*.*?\*/\s*)*(\w+)", re.DOTALL)
 _BOUNDED = re.compile(r"\blimit\b|\bfetch\s+(?:first|next)\b|\btop\s*\(?\s*\d", re.IGNORECASE)
 _HOLE = re.compile(r"__hole(\d+)__")
+_FROM = re.compile(r"\bfrom\b", re.IGNORECASE)
 #: Statements that read or write rows; anything else (DDL, SET, LOCK, VACUUM...) run in a
 #: loop is maintenance, not an N+1.
 READS = frozenset({"select", "with", "values", "table", "show", "call", "exec", "execute"})
@@ -45,6 +46,8 @@ def statement_kind(text: Optional[SqlText]) -> str:
     word = found.group(1).lower()
     if word.startswith("__hole"):
         return "unknown"
+    if word == "select" and not _FROM.search(text.text):
+        return "other"  # SELECT load_extension(?), SELECT set_config(...): a function call, no rows
     if word in READS:
         return "read"
     if word in WRITES:
@@ -72,6 +75,10 @@ def dml_kind(node: cst.CSTNode, ctx: RuleContext, depth: int = 0) -> str:
     """``insert``/``update``/``delete`` for an SQLAlchemy DML construct, else ``""``."""
     current = node
     while isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+        if current.func.attr.value in ("insert", "update", "delete") and isinstance(
+            current.func.value, (cst.Name, cst.Attribute)
+        ):
+            return current.func.attr.value  # users_table.insert()
         current = current.func.value
     if isinstance(current, cst.Call):
         return SQLALCHEMY_DML.get(ctx.qualname(current.func) or "", "")

@@ -262,3 +262,25 @@ DJANGO_RELATED_WRITES = frozenset(
 #: in_bulk()/explain() always run SQL. (count(), exists(), contains() and, with an
 #: ordering, first() read the cache.)
 DJANGO_PREFETCH_REQUERY_FINAL = DJANGO_PREFETCH_REQUERY | frozenset({"aggregate", "iterator", "in_bulk", "explain"})
+
+
+def project_model(ctx: RuleContext, model: Any, written: Optional[str]) -> Any:
+    """``model`` as :func:`lookup_model` found it, unless it was matched by class name alone
+    while ``written`` is imported from another top-level package: a library's model that
+    shares a class name with one of the project's (``flask_appbuilder``'s ``PermissionView``
+    and a copy declared for a migration) is not the project's model."""
+    if model is None or not written:
+        return model
+    try:
+        node = cst.parse_expression(written)
+    except (cst.ParserSyntaxError, ValueError):
+        return model
+    qualified = ctx.qualname(node)
+    if not qualified or qualified == model.qualname:
+        return model
+    catalog = catalog_of(ctx)
+    if catalog is not None and catalog.models.get(qualified) is not None:
+        return model
+    if qualified.split(".", 1)[0] != model.qualname.split(".", 1)[0]:
+        return None
+    return model

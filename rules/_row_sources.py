@@ -8,6 +8,7 @@ loaded, so nothing is flagged on its rows."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -19,11 +20,13 @@ from backendlint_rules._orm import (
     DJANGO_LAZY,
     DJANGO_SINGLE,
     SQLALCHEMY_EAGER_OPTIONS,
+    QueryChain,
     Step,
     catalog_of,
-    lookup_model,
-    query_chain,
+    project_model,
 )
+from backendlint_rules._orm import lookup_model as _lookup_model
+from backendlint_rules._orm import query_chain as _query_chain
 from backendlint_rules._sql_sinks import find_sql_sink
 
 from backendlint.api import RuleContext, dotted_name
@@ -101,6 +104,21 @@ class Rows:
 
 
 RowsOfName = Callable[[str], Optional["Rows"]]
+
+
+def query_chain(node: cst.CSTNode, ctx: RuleContext) -> Optional[QueryChain]:
+    """:func:`_orm.query_chain`, keeping a model only when it is the project's (see
+    :func:`_orm.project_model`)."""
+    chain = _query_chain(node, ctx)
+    if chain is None or chain.model is None:
+        return chain
+    model = project_model(ctx, chain.model, chain.model_name)
+    return chain if model is chain.model else dataclasses.replace(chain, model=model, certain=False)
+
+
+def lookup_model(ctx: RuleContext, node: cst.CSTNode) -> Tuple[Any, Optional[str]]:
+    model, written = _lookup_model(ctx, node)
+    return project_model(ctx, model, written), written
 
 
 def _strip_await(node: cst.CSTNode) -> cst.CSTNode:

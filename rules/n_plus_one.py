@@ -18,8 +18,6 @@ from backendlint_rules._orm import (
     DJANGO_RELATED_WRITES,
     EVALUATING_BUILTINS,
     SQLALCHEMY_QUERY_EVALUATING,
-    lookup_model,
-    query_chain,
 )
 from backendlint_rules._row_sources import (
     UNKNOWN,
@@ -30,6 +28,8 @@ from backendlint_rules._row_sources import (
     _sqlalchemy_loaded,
     _target,
     is_session,
+    lookup_model,
+    query_chain,
     related_chain,
 )
 from backendlint_rules._sql_sinks import find_sql_sink
@@ -607,7 +607,8 @@ class NPlusOne(Rule):
                 s.name in SQLALCHEMY_QUERY_EVALUATING for s in chain.steps
             ):
                 hit = Hit(expr, f"`{source_text(expr)}`", _SQLA_READ_FIX,
-                          confidence=Confidence.HIGH if chain.certain else Confidence.MEDIUM)
+                          confidence=Confidence.HIGH if chain.certain else Confidence.MEDIUM,
+                          model_var=_model_var(chain.model_name))
         else:
             related = related_chain(expr, self.ctx, self.loops.named)
             if related is not None:
