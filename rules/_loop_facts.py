@@ -267,9 +267,10 @@ def value_of(ctx: RuleContext, name: str) -> Optional[cst.CSTNode]:
 
 
 def depends_on(node: cst.CSTNode, names: FrozenSet[str], ctx: RuleContext, depth: int = 0,
-               seen: Optional[Set[str]] = None) -> bool:
+               seen: Optional[Set[str]] = None, any_binding: bool = False) -> bool:
     """Whether ``node`` reads one of ``names``, directly or through local names bound to
-    expressions that do (``stmt = select(X).where(X.id == row.id)``)."""
+    expressions that do (``stmt = select(X).where(X.id == row.id)``). Names are followed
+    through their latest binding, or through every binding with ``any_binding``."""
     if not names:
         return False
     seen = set() if seen is None else seen
@@ -282,16 +283,17 @@ def depends_on(node: cst.CSTNode, names: FrozenSet[str], ctx: RuleContext, depth
         bindings = ctx.bindings(name)
         if not bindings:
             continue
-        binding = bindings[-1]
-        value = value_of(ctx, name)
-        if binding.kind == "for" and isinstance(value, cst.For):
-            value = value.iter
-        elif binding.kind == "augassign" and isinstance(value, cst.AugAssign):
-            value = value.value
-        if binding.kind in ("param", "def") or value is None:
-            continue
-        if depends_on(value, names, ctx, depth + 1, seen):
-            return True
+        chosen = bindings if any_binding else bindings[-1:]
+        for binding in chosen:
+            value = value_of(ctx, name) if binding is bindings[-1] else binding.value
+            if binding.kind == "for" and isinstance(value, cst.For):
+                value = value.iter
+            elif binding.kind == "augassign" and isinstance(value, cst.AugAssign):
+                value = value.value
+            if binding.kind in ("param", "def") or value is None:
+                continue
+            if depends_on(value, names, ctx, depth + 1, seen, any_binding):
+                return True
     return False
 
 

@@ -5,6 +5,7 @@ holds."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Set
 
@@ -78,6 +79,7 @@ class Loops:
         self._rebound: Dict[int, Set[int]] = {}
         self._bound_in: Dict[int, Set[int]] = {}
         self._memo_values: Set[int] = set()
+        self._prefetched: Set[str] = set()
 
     def note_assign(self, target: cst.CSTNode, value: Optional[cst.CSTNode], memo: Callable[[cst.CSTNode], bool]) -> None:
         """An assignment inside loops: remember which loops' bodies bind the value (and
@@ -126,6 +128,20 @@ class Loops:
         self.current = result
         return result
 
+    def note_prefetch(self, call: cst.Call) -> None:
+        """``prefetch_related_objects(objs, ...)`` / ``fetch_for_list(objs, ...)``: the rows of
+        ``objs`` have relations loaded that their query does not show."""
+        if call.args and isinstance(call.args[0].value, cst.Name):
+            self._prefetched.add(call.args[0].value.value)
+
+    def _prefetched_later(self, iterable: cst.CSTNode) -> bool:
+        node = iterable
+        while isinstance(node, cst.Call) and node.args and self.ctx.qualname(node.func) in (
+            "builtins.enumerate", "builtins.sorted", "builtins.reversed", "builtins.list"
+        ):
+            node = node.args[0].value
+        return isinstance(node, cst.Name) and node.value in self._prefetched
+
     def note_map(self, call: cst.Call) -> None:
         """``map(lambda x: ..., iterable)``: the lambda body runs once per item."""
         if len(call.args) >= 2 and isinstance(call.args[0].value, cst.Lambda):
@@ -160,6 +176,8 @@ class Loops:
         names = names_of(target)
         text = source_text(iterable)
         rows = rows_of(iterable, self.ctx, self.named)
+        if rows is not None and self._prefetched_later(iterable):
+            rows = dataclasses.replace(rows, loading=UNKNOWN)
         if rows is not None:
             info = LoopInfo(node, "db", frozenset(names), text, source=rows, iterable=iterable)
             row_target = target

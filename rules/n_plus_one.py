@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
@@ -233,6 +234,8 @@ class NPlusOne(Rule):
         qualified = self.ctx.qualname(node.func) if isinstance(node.func, cst.Name) else None
         if qualified == "builtins.map":
             self.loops.note_map(node)
+        elif _PREFETCH_LATER.search(dotted_name(node.func) or ""):
+            self.loops.note_prefetch(node)
         if not self._in_loop():
             return
         infos = self.loops.infos()
@@ -787,7 +790,7 @@ class NPlusOne(Rule):
                     continue
                 self._emit(hit, info, "row")
                 return
-            if hit.model_var is not None and depends_on(hit.model_var, info.names, self.ctx):
+            if hit.model_var is not None and depends_on(hit.model_var, info.names, self.ctx, any_binding=True):
                 continue  # the loop iterates models (one query per model class), not rows
             probe = hit.dep_node if hit.dep_node is not None else hit.node
             dependence = hit.depends(info) if hit.depends is not None else depends_on(probe, info.names, self.ctx)
@@ -913,6 +916,8 @@ def _same_loop(a: LoopInfo, b: LoopInfo) -> bool:
     return a.node is b.node and a.names == b.names
 
 
+#: Functions that load relations onto rows already fetched (Django, Tortoise).
+_PREFETCH_LATER = re.compile(r"(?:^|\.)(?:prefetch_related_objects|aprefetch_related_objects|fetch_for_list)$")
 #: SQL sinks that run a statement (batch APIs such as executemany are not per-row queries).
 _SINK_KINDS = frozenset({"execute", "fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val", "iterate",
                          "read_sql", "exec_driver_sql"})
