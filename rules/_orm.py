@@ -284,3 +284,15 @@ def project_model(ctx: RuleContext, model: Any, written: Optional[str]) -> Any:
     if qualified.split(".", 1)[0] != model.qualname.split(".", 1)[0]:
         return None
     return model
+
+
+# -- Tortoise ORM --------------------------------------------------------------------------
+
+#: QuerySet methods of a Tortoise model (``await Model.filter(...).first()`` runs a query).
+TORTOISE_QUERY = frozenset(
+    {"all", "filter", "exclude", "first", "get", "get_or_none", "count", "exists", "values", "values_list",
+     "order_by", "limit", "offset", "annotate", "only", "distinct", "group_by", "prefetch_related",
+     "select_related", "using_db", "get_or_create", "update_or_create", "create", "update", "delete", "latest",
+     "earliest", "in_bulk"}
+)
+TORTOISE_WRITES = frozenset({"create", "get_or_create", "update_or_create", "update", "delete", "save"})

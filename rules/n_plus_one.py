@@ -19,6 +19,8 @@ from backendlint_rules._orm import (
     DJANGO_RELATED_WRITES,
     EVALUATING_BUILTINS,
     SQLALCHEMY_QUERY_EVALUATING,
+    TORTOISE_QUERY,
+    TORTOISE_WRITES,
 )
 from backendlint_rules._row_sources import (
     UNKNOWN,
@@ -108,6 +110,8 @@ class NPlusOne(Rule):
       `session.add(...)` followed by `flush()`/`commit()` per row.
     - **DB-API cursors, asyncpg, databases, pandas**: `execute`/`fetch*` whose parameters (or the
       values spliced into the SQL) come from the loop variable.
+    - **Tortoise ORM**: `await Model.filter(...).first()` and other awaited model queries, and
+      `await obj.fetch_related(...)` per row.
 
     Eager loading is read from the query the loop iterates, following local re-bindings
     (`qs = qs.select_related(...)`), and relationship strategies from the project's models
@@ -190,7 +194,7 @@ class NPlusOne(Rule):
     requires_text = (
         "objects", "session", "Session", "execute", "cursor", "fetch", "query", "select", "save(", "scalar",
         "awaitable_attrs", "_set", "prefetch", "get_object", "refresh", "delete(", "django", "sqlalchemy",
-        "sqlmodel", "asyncpg", "read_sql", "flush", "commit",
+        "sqlmodel", "asyncpg", "read_sql", "flush", "commit", "tortoise",
     )
     Options = Options
 
@@ -204,6 +208,7 @@ class NPlusOne(Rule):
         self._seen: Set[int] = set()
         self._reported: Set[Tuple[object, ...]] = set()
         self._memo: Dict[int, bool] = {}
+        self._tortoise = "tortoise" in ctx.file.source
 
     # -- visitors ------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -297,6 +302,48 @@ class NPlusOne(Rule):
             infos = self.loops.infos()
             if infos:
                 self._relation_access(node, current.value, parts)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if self._skip or not self._tortoise or not self._in_loop():
+            return
+        call = node.expression
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+            return
+        infos = self.loops.infos()
+        if infos:
+            hit = self._tortoise_hit(call)
+            if hit is not None:
+                self._judge(hit, infos)
+
+    def _tortoise_hit(self, call: cst.Call) -> Optional[Hit]:
+        """``await Model.filter(...).first()`` / ``await obj.fetch_related("rel")`` (Tortoise)."""
+        method = call.func.attr.value  # type: ignore[attr-defined]
+        receiver = call.func.value  # type: ignore[attr-defined]
+        what = f"`await {source_text(call)}`"
+        if method == "fetch_related" and isinstance(receiver, cst.Name):
+            return Hit(call, what, "prefetch the relations on the query the loop iterates "
+                       "(.prefetch_related(...)) or load them for all rows at once with "
+                       "await Model.fetch_for_list(objs, ...)")
+        if method in ("save", "delete") and isinstance(receiver, cst.Name) and self.loops.loop_of(receiver.value):
+            return Hit(call, what, "write all rows at once with Model.bulk_create() / bulk_update()", write=True)
+        current: cst.CSTNode = call
+        methods: List[str] = []
+        while isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+            methods.append(current.func.attr.value)
+            current = current.func.value
+        if not methods or any(m not in TORTOISE_QUERY for m in methods):
+            return None
+        if not isinstance(current, cst.Name) or not current.value[:1].isupper():
+            return None
+        bindings = self.ctx.bindings(current.value)
+        if self.ctx.qualname(current) is None and not (bindings and bindings[-1].kind == "def"):
+            return None  # neither an imported name nor a class of this module
+        if "prefetch_related" in methods and "fetch_related" in methods:
+            return None
+        write = methods[0] in TORTOISE_WRITES
+        fix = (_DJANGO_FIXES.get(methods[0], _DJANGO_FIXES["iterate"]) if methods[0] != "get_or_none"
+               else _DJANGO_FIXES["get"])
+        return Hit(call, what, fix.replace("bulk_create()", "Model.bulk_create()"), write=write)
 
     def _in_loop(self) -> bool:
         if self.ctx.loops:
