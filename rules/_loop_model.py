@@ -174,7 +174,12 @@ class Loops:
     def _for_clause(self, node: cst.CSTNode, target: cst.CSTNode, iterable: cst.CSTNode,
                     outer: List[LoopInfo]) -> LoopInfo:
         names = names_of(target)
-        text = source_text(iterable)
+        shown = iterable
+        while isinstance(shown, cst.Call) and shown.args and self.ctx.qualname(shown.func) in (
+            "builtins.enumerate", "builtins.sorted", "builtins.reversed", "builtins.list", "builtins.tuple"
+        ):
+            shown = shown.args[0].value
+        text = source_text(shown)
         rows = rows_of(iterable, self.ctx, self.named)
         if rows is not None and self._prefetched_later(iterable):
             rows = dataclasses.replace(rows, loading=UNKNOWN)

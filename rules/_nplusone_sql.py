@@ -102,6 +102,11 @@ def statement_dependence(sql: cst.CSTNode, names: FrozenSet[str], ctx: RuleConte
     core = unwrap_text(sql, ctx)
     if isinstance(core, (cst.Name, cst.Attribute, cst.Subscript)) and _root_name(core) in names:
         return None
+    template = _template(core)
+    if template is not None and isinstance(template, (cst.Name, cst.Attribute, cst.Subscript)) and (
+        _root_name(template) in names
+    ):
+        return None  # template % params / template.format(...) with the template from the loop
     text = sql_text(core, ctx)
     if text is not None:
         literal = _HOLE.sub("", text.text).strip()
@@ -120,6 +125,15 @@ def statement_dependence(sql: cst.CSTNode, names: FrozenSet[str], ctx: RuleConte
         if bindings and bindings[-1].kind == "assign" and bindings[-1].value is not None:
             return statement_dependence(bindings[-1].value, names, ctx, depth + 1)
     return depends_on(core, names, ctx)
+
+
+def _template(node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    """The template of ``template % values`` or ``template.format(...)``."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+        return node.left
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "format":
+        return node.func.value
+    return None
 
 
 def _value_hole(text: str, index: int, node: cst.CSTNode) -> bool:

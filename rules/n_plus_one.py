@@ -510,9 +510,10 @@ class NPlusOne(Rule):
         params = [a.value for a in node.args[1:]]
 
         def depends(info: LoopInfo) -> Optional[bool]:
-            if any(depends_on(p, info.names, self.ctx) for p in params):
-                return True
-            return statement_dependence(statement, info.names, self.ctx)
+            verdict = statement_dependence(statement, info.names, self.ctx)
+            if verdict is None:
+                return None  # the statement comes from the loop: a list of statements
+            return verdict or any(depends_on(p, info.names, self.ctx) for p in params)
 
         fix = _SQLA_WRITE_FIX if write else _SQLA_READ_FIX
         select = query_chain(core, self.ctx)
@@ -561,9 +562,10 @@ class NPlusOne(Rule):
         params = _sink_params(node, sink.library, sql, sink.params)
 
         def depends(info: LoopInfo) -> Optional[bool]:
-            if any(depends_on(p, info.names, self.ctx) for p in params):
-                return True
-            return statement_dependence(sql, info.names, self.ctx)
+            verdict = statement_dependence(sql, info.names, self.ctx)
+            if verdict is None:
+                return None  # the statement comes from the loop: a list of statements
+            return verdict or any(depends_on(p, info.names, self.ctx) for p in params)
 
         fix = _DBAPI_WRITE_FIX if write else _DBAPI_READ_FIX
         return Hit(
