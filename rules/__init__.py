@@ -9,6 +9,7 @@ from backendlint_rules.hardcoded_secret import HardcodedSecret
 from backendlint_rules.missing_timeout import MissingTimeout
 from backendlint_rules.n_plus_one import NPlusOne
 from backendlint_rules.silent_except import SilentExcept
+from backendlint_rules.unindexed_lookup import UnindexedLookup
 from backendlint_rules.weak_password_hash import WeakPasswordHash
 
 RULES = [
@@ -17,4 +18,5 @@ RULES = [
     HardcodedSecret,
     WeakPasswordHash,
     NPlusOne,
+    UnindexedLookup,
 ]

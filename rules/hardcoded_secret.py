@@ -23,7 +23,7 @@ from backendlint_rules._secrets import (
     provider_match,
 )
 
-from backendlint.api import Confidence, Rule, Severity, dotted_name
+from backendlint.api import Confidence, Rule, Severity, dotted_name, string_value
 
 _NOSEC = re.compile(r"#.*\bnosec\b")
 StringNode = Union[cst.SimpleString, cst.ConcatenatedString]
@@ -299,15 +299,7 @@ class HardcodedSecret(Rule):
 
 
 def _string(node: Optional[cst.CSTNode]) -> Optional[str]:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        try:
-            value = node.evaluated_value
-        except (ValueError, SyntaxError, UnicodeError):  # a literal LibCST cannot evaluate is no secret
-            return None
-        if isinstance(value, bytes):
-            return value.decode("latin-1")
-        return value
-    return None
+    return string_value(node)
 
 
 def _target_name(node: cst.CSTNode) -> Optional[str]:

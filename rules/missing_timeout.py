@@ -18,7 +18,7 @@ from backendlint_rules._http_clients import (
     Client,
 )
 
-from backendlint.api import Confidence, Rule, Severity, dotted_name
+from backendlint.api import Confidence, Rule, Severity, dotted_name, string_value
 
 _GRPC_CALL = re.compile(r"(?:^|\.)\w+_pb2_grpc\.\w+Stub\(\)\.(\w+)(?:\.(future|with_call))?$")
 _SET_DEFAULT = re.compile(r"^(?:socket\.)?setdefaulttimeout\(\s*(?!None\s*\))\S", re.MULTILINE)
@@ -303,8 +303,5 @@ def _httpx_timeout_none(call: cst.Call) -> bool:
 
 
 def _literal_text(node: Optional[cst.BaseExpression]) -> Optional[str]:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
+    return string_value(node, allow_bytes=False)
 

@@ -31,7 +31,7 @@ from backendlint_rules._hashing import (
     WEAK_PASSLIB,
 )
 
-from backendlint.api import Confidence, Rule, Severity, dotted_name
+from backendlint.api import Confidence, Rule, Severity, dotted_name, string_value
 
 
 @dataclass(frozen=True)
@@ -355,10 +355,7 @@ def _arg(node: cst.Call, index: int, name: str) -> Optional[cst.BaseExpression]:
 
 
 def _literal_str(node: Optional[cst.CSTNode]) -> Optional[str]:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
+    return string_value(node, allow_bytes=False)
 
 
 def _literal_int(node: Optional[cst.CSTNode]) -> Optional[int]:

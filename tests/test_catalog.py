@@ -56,6 +56,7 @@ def test_django_tables_and_indexes(catalog):
         (("customer_id", "number"), True, False, "btree"),  # unique_together
         (("owner_id", "created"), False, False, "btree"),  # inherited Meta.indexes, -created
         (("customer_id",), True, True, "btree"),  # UniqueConstraint(condition=...)
+        (("customer_id", "placed_at"), False, False, "btree"),  # AddIndex of a later migration
     }
     owner_created = next(i for i in catalog.indexes("shop_order") if i.columns == ("owner_id", "created"))
     assert owner_created.descending == (False, True)
@@ -149,7 +150,7 @@ def test_django_relations(catalog):
     assert catalog.model("Tag") is None  # a Django and a SQLAlchemy model share the name
     assert relations(catalog, "shop.Tag") >= {("product_set", "reverse_m2m", "shop.models.Product", "", True, "select")}
     user_relations = {r[0] for r in relations(catalog, "accounts.models.User")}
-    assert user_relations == {"profile", "shop_order_owned", "orders", "membership_set", "shop_groups"}
+    assert user_relations == {"profile", "shop_order_owned", "orders", "membership_set", "shop_groups", "cards"}
     assert catalog.model("User").relation("profile").kind == "reverse_o2o"
     assert catalog.model("Product").relation("digitalproduct").many is False
     assert catalog.model("Product").relation("orderline_set").query_name == "orderline"
@@ -326,3 +327,166 @@ def test_facts_are_json_and_cached(tmp_path):
     assert second.get("catalog").describe() == first.get("catalog").describe()
     stored = json.loads(next((cache / "project").glob("catalog-*.json")).read_text())
     assert "shop/models.py" in stored and "billing/models.py" in stored
+
+
+# -- backendlint schema ----------------------------------------------------------------------
+
+
+def _schema(*args: str):
+    from click.testing import CliRunner
+
+    from backendlint.cli import main
+
+    return CliRunner().invoke(main, ["schema", str(ROOT), "--config", str(ROOT / "backendlint.toml"), "--no-cache", *args])
+
+
+def test_schema_command_text():
+    result = _schema()
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "table ledger" in lines
+    assert "  index ix_ledger_account_posted (account_id, posted_at)  <- alembic/versions/1a2b3c_create_ledger.py:25 op.create_index" in lines
+    assert "model shop.models.Order (django) -> shop_order" in lines
+    assert "  ordering -created" in lines
+
+
+def test_schema_command_json():
+    result = _schema("--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["root"] == str(ROOT)
+    ledger = next(t for t in data["tables"] if t["name"] == "ledger")
+    assert ["account_id", "posted_at"] in [i["columns"] for i in ledger["indexes"]]
+    hero = next(m for m in data["models"] if m["name"] == "Hero")
+    assert hero["relations"][0]["name"] == "team" and hero["relations"][0]["lazy"] == "select"
+
+
+def test_schema_command_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from backendlint.cli import main
+
+    missing = CliRunner().invoke(main, ["schema", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such file or directory" in missing.output
+    (tmp_path / "pyproject.toml").write_text("[tool.backendlint]\n", encoding="utf-8")
+    (tmp_path / "app.py").write_text("print('hi')\n", encoding="utf-8")
+    empty = CliRunner().invoke(main, ["schema", str(tmp_path), "--no-cache"])
+    assert empty.exit_code == 0 and "no tables or models found" in empty.output
+    (tmp_path / "pyproject.toml").write_text("[tool.backendlint]\nnope = 1\n", encoding="utf-8")
+    bad = CliRunner().invoke(main, ["schema", str(tmp_path)])
+    assert bad.exit_code == 2 and "nope" in bad.output
+
+
+ODD_FILES = {
+    "odd/models.py": """
+from django.db import models
+from django.db.models import *
+
+def make():
+    return []
+
+class Weird(models.Model):
+    exec("x = 1")
+    a = models.CharField(**{"max_length": 3})
+    b = models.ForeignKey(to=make(), on_delete=models.CASCADE)
+    c = models.ManyToManyField(make)
+    d = models.IntegerField(db_index=make())
+
+    class Meta:
+        indexes = make()
+        ordering = make()
+        unique_together = make()
+        constraints = [models.Index(), models.UniqueConstraint(fields=make(), name="x")]
+        db_table = 3
+
+class Loop(Loop2):
+    x = models.IntegerField()
+
+class Loop2(Loop):
+    y = models.IntegerField()
+
+class Self(Self):
+    z = models.ForeignKey("self", on_delete=models.CASCADE)
+""",
+    "odd/migrations/0001_x.py": """
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    operations = [
+        migrations.CreateModel(name=make(), fields=make()),
+        migrations.AddField("nope", "f", models.IntegerField()),
+        migrations.RunSQL(make()),
+        migrations.RunSQL(["CREATE INDEX ON", ("CREATE INDEX i ON t (a)", None)]),
+        migrations.RemoveIndex(model_name="nope", name="x"),
+    ] + make()
+""",
+    "odd/sa.py": """
+import sqlalchemy as sa
+from sqlalchemy.orm import relationship, declarative_base
+Base = declarative_base()
+class A(Base):
+    __tablename__ = make()
+    __table_args__ = make()
+    id = sa.Column(sa.Integer, primary_key=make())
+    r = relationship(lambda: make(), backref=make(), lazy=make(), secondary=make())
+class B(A):
+    __tablename__ = "b"
+    __table_args__ = ({"schema": "x"},)
+    x = sa.Column()
+Index("ix", make())
+sa.Table(make(), Base.metadata)
+""",
+    "odd/versions/1_x.py": """
+from alembic import op
+revision = make()
+down_revision = ("a", "b")
+def upgrade():
+    op.create_index()
+    op.create_index(make(), make(), make())
+    op.create_table(make())
+    op.drop_index()
+    op.add_column("t", make())
+    op.execute(make())
+    with op.batch_alter_table(make()) as b:
+        b.create_index("i", ["a"])
+""",
+    "odd/schema.sql": "CREATE TABLE (; CREATE INDEX ON ; ALTER TABLE x ADD CONSTRAINT; DROP INDEX; CREATE TABLE t AS SELECT 1;",
+}
+
+
+def test_odd_inputs_never_break_the_catalogue(tmp_path):
+    for name, text in ODD_FILES.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    found = facts.gather_project(settings_for(tmp_path, ["BL"]), ["catalog"], None, "test").get("catalog")
+    assert isinstance(found, Catalog) and not found.problems
+    assert found.table("odd_weird") is not None
+    assert found.table("b") is not None
+    found.describe()
+    json.dumps(found.to_json())
+
+
+def test_a_failing_combine_gives_an_empty_catalogue(monkeypatch):
+    from backendlint.project import gather
+    from backendlint.project.catalog import CatalogGatherer
+
+    def explode(per_file):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(gather, "combine", explode)
+    catalog = CatalogGatherer().combine({})
+    assert catalog.tables == {} and "boom" in catalog.problems[0]
+    assert catalog.describe()[0].startswith("problem: internal error")
+
+
+def test_swappable_models_declared_under_if(catalog):
+    # oscar-style: the concrete class sits under `if not is_model_registered(...)` in a
+    # models module that imports nothing from Django itself
+    card = catalog.model("loyalty.Card")
+    assert card is not None and card.table == "loyalty_card"
+    assert indexes(catalog, "loyalty_card") == {
+        (("id",), True, False, "btree"),
+        (("number",), True, False, "btree"),
+        (("holder_id",), False, False, "btree"),
+    }
+    assert ("cards", "reverse_fk", "loyalty.models.Card", "", True, "select") in relations(catalog, "accounts.models.User")

@@ -18,6 +18,7 @@ MINIMUMS = {
     "BL201": (20, 20),
     "BL301": (20, 20),
     "BL302": (20, 20),
+    "BL103": (25, 25),
 }
 
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name[:2] == "BL")

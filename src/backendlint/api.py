@@ -41,7 +41,7 @@ from typing import (
 import libcst as cst
 
 from backendlint.engine.context import Binding, ContextTracker, LoopFrame, ScopeFrame
-from backendlint.engine.names import dotted_name
+from backendlint.engine.names import dotted_name, string_value
 from backendlint.types import Confidence, RuleMeta, Severity, Span
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,6 +60,7 @@ __all__ = [
     "Span",
     "SqlStatement",
     "dotted_name",
+    "string_value",
 ]
 
 

@@ -1,4 +1,4 @@
-"""The command line: ``backendlint check|rules|rule|docs``.
+"""The command line: ``backendlint check|rules|rule|docs|schema``.
 
 Exit codes: 0 nothing at or above ``fail-on``; 1 findings; 2 usage, configuration
 or internal error (one line on stderr, never a traceback unless ``--debug``).
@@ -234,6 +234,47 @@ def _write(text: str, output: Optional[Path], color: bool = False) -> None:
                 os.unlink(temporary)
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@main.command("schema")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Read settings from FILE.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache directory (default: .backendlint_cache at the project root).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def schema_command(
+    paths: Tuple[Path, ...], fmt: str, config_file: Optional[Path], no_cache: bool, cache_dir: Optional[Path], debug: bool
+) -> None:
+    """Print the schema catalogue the linter believes in: tables, columns, keys, indexes
+    and ORM models of the project that `check PATHS` would lint (read from models,
+    migrations, Alembic revisions and .sql files under the project root)."""
+
+    def action() -> int:
+        import json
+
+        from backendlint.project.catalog import Catalog
+
+        targets = list(paths) or [Path(".")]
+        for target in targets:
+            if not target.exists():
+                raise UserError(f"no such file or directory: {target}")
+        registry = _registry()
+        settings = load(registry, config_file=config_file, start=targets[0])
+        rule_classes = tuple(r.cls for r in registry.rules() if settings.is_enabled(r.meta.code))
+        directory = None if no_cache else (cache_dir or settings.root / DEFAULT_CACHE_DIR)
+        catalog = gather_project(settings, ["catalog"], directory, code_digest(rule_classes)).get("catalog")
+        if not isinstance(catalog, Catalog):
+            catalog = Catalog()
+        if fmt == "json":
+            click.echo(json.dumps({"root": str(settings.root), "problems": list(catalog.problems), **catalog.to_json()}, indent=2))
+        elif catalog.tables or catalog.models or catalog.problems:
+            click.echo("\n".join(catalog.describe()))
+        else:
+            click.echo(f"no tables or models found under {settings.root}")
+        return EXIT_CLEAN
+
+    sys.exit(_guard(debug, action))
 
 
 @main.command("rules")

@@ -15,6 +15,7 @@ from backendlint.api import FileInfo, PendingReport, Rule, RuleContext, SqlState
 from backendlint.config import Settings
 from backendlint.discovery import SourceFile
 from backendlint.engine.codes import INTERNAL_ERROR, PARSE_ERROR, UNUSED_SUPPRESSION
+from backendlint.engine.parsing import parse_module
 from backendlint.engine.precheck import precheck
 from backendlint.engine.python import ParsedFile, RuleFailure, RuleRef, failure_message, run_rules
 from backendlint.engine.source import SourceError, decode_python, decode_sql, looks_binary, read_bytes
@@ -138,7 +139,7 @@ def _lint_python(src: SourceFile, job: Job) -> FileResult:
             return _diagnostic(src, job, PARSE_ERROR, problem[0], problem[1])
         return _finish(src, job, text, [], suppressions, 0)
     try:
-        module = cst.parse_module(text)
+        module = parse_module(text)
     except cst.ParserSyntaxError as exc:
         span, message = _describe_syntax_error(exc, verdict.syntax_error)
         return _diagnostic(src, job, PARSE_ERROR, span, message)
@@ -159,7 +160,7 @@ def _confirm_syntax_error(text: str, cpython: Tuple[Span, str]) -> Optional[Tupl
     """CPython objected to a file no rule needs to parse: LibCST (which also reads
     syntax of other Python versions) confirms before the file is reported."""
     try:
-        cst.parse_module(text)
+        parse_module(text)
         return None
     except cst.ParserSyntaxError as exc:
         return _describe_syntax_error(exc, cpython)

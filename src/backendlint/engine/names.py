@@ -80,3 +80,36 @@ class ImportMap:
                 return f"builtins.{head}"
             return None
         return f"{target}.{rest}" if rest else target
+
+
+_PLAIN_PREFIXES = frozenset({"", "u", "U", "r", "R", "b", "B", "br", "Br", "bR", "BR", "rb", "rB", "Rb", "RB"})
+
+
+def string_value(node: Optional[cst.CSTNode], allow_bytes: bool = True) -> Optional[str]:
+    """The value of a string literal or an implicit concatenation of literals (bytes
+    decoded as latin-1, or ``None`` unless ``allow_bytes``), or ``None`` for anything
+    else (f-strings included).
+
+    Literals without escapes are read directly; the rest go through LibCST's
+    ``evaluated_value`` (``ast.literal_eval``), which costs a compile per string."""
+    if isinstance(node, cst.SimpleString):
+        prefix = node.prefix
+        if not allow_bytes and "b" in prefix.lower():
+            return None
+        if prefix in _PLAIN_PREFIXES and ("\\" not in node.value or "r" in prefix.lower()):
+            return node.raw_value
+        return _evaluated(node)
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = string_value(node.left, allow_bytes), string_value(node.right, allow_bytes)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def _evaluated(node: cst.SimpleString) -> Optional[str]:
+    try:
+        value = node.evaluated_value
+    except (ValueError, SyntaxError, UnicodeError, MemoryError, TypeError):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value if isinstance(value, str) else None

@@ -172,6 +172,8 @@ class Catalog:
 
     tables: Dict[str, Table] = field(default_factory=dict)
     models: Dict[str, Model] = field(default_factory=dict)
+    #: Why the catalogue is empty or partial (an internal error while combining), if it is.
+    problems: Tuple[str, ...] = ()
     _by_name: Optional[Dict[str, List[Model]]] = field(default=None, repr=False, compare=False)
 
     # -- lookups -------------------------------------------------------------------
@@ -286,7 +288,7 @@ class Catalog:
     # -- output ---------------------------------------------------------------------
     def describe(self) -> List[str]:
         """A readable listing (what ``backendlint schema`` prints)."""
-        lines: List[str] = []
+        lines: List[str] = [f"problem: {problem}" for problem in self.problems]
         for name in sorted(self.tables):
             table = self.tables[name]
             notes = [n for n, on in (("incomplete", not table.complete), ("unmanaged", not table.managed)) if on]
@@ -393,7 +395,10 @@ class CatalogGatherer:
     def combine(self, per_file: Mapping[str, Any]) -> Catalog:
         from backendlint.project.gather import combine
 
-        return combine(per_file)
+        try:
+            return combine(per_file)
+        except Exception as exc:  # never break a run: rules then judge nothing against the catalogue
+            return Catalog(problems=(f"internal error while building the catalogue: {type(exc).__name__}: {exc}",))
 
 
 register(CatalogGatherer())

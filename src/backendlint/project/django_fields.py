@@ -242,6 +242,10 @@ def read_meta_value(key: str, node: ast.AST, imports: Imports, constants: Dict[s
             return value
         return UNKNOWN
     value = literal(node, constants)
+    if key in ("db_table", "app_label"):
+        return value if isinstance(value, str) and value else UNKNOWN
+    if key in ("abstract", "proxy", "managed"):
+        return value if isinstance(value, bool) else UNKNOWN
     return value
 
 

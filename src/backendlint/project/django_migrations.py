@@ -144,8 +144,15 @@ def _run_sql(node: Optional[ast.AST], constants: Dict[str, Any], relpath: str, l
 # -- replay -----------------------------------------------------------------------------------
 
 
-def replay(migrations: Sequence[Tuple[str, Dict[str, Any]]]) -> List[Any]:
-    """Tables left by every app's migrations, applied in file-name order per app."""
+def replay(
+    migrations: Sequence[Tuple[str, Dict[str, Any]]], known: Optional[Dict[Tuple[str, str], List[Dict[str, Any]]]] = None
+) -> List[Any]:
+    """Tables left by every app's migrations, applied in file-name order per app.
+
+    ``known`` maps ``(app label, model name lower-cased)`` to the fields models.py
+    declares, for operations on models whose ``CreateModel`` is not among the
+    migrations (squashed or reset histories)."""
+    known = known or {}
     from backendlint.project.schema_state import SchemaState
 
     by_app: Dict[str, List[Tuple[str, Dict[str, Any]]]] = {}
@@ -163,12 +170,15 @@ def replay(migrations: Sequence[Tuple[str, Dict[str, Any]]]) -> List[Any]:
                     for sql_op in op["ops"]:
                         sql_state.apply(sql_op)
                 else:
-                    _apply(state, op, relpath)
+                    _apply(state, op, relpath, app, known)
         tables.extend(_tables(app, state))
     return tables + sql_state.tables()
 
 
-def _apply(state: Dict[str, Dict[str, Any]], op: Dict[str, Any], relpath: str) -> None:
+def _apply(
+    state: Dict[str, Dict[str, Any]], op: Dict[str, Any], relpath: str, app: str = "",
+    known: Optional[Dict[Tuple[str, str], List[Dict[str, Any]]]] = None,
+) -> None:
     kind = op["op"]
     model_key = (op.get("model_name") or op.get("name") or "").lower()
     if kind == "CreateModel":
@@ -188,6 +198,16 @@ def _apply(state: Dict[str, Dict[str, Any]], op: Dict[str, Any], relpath: str) -
             state[old["name"].lower()] = old
         return
     model = state.get(model_key)
+    if model is None and known and (app, model_key) in known and kind not in ("DeleteModel", "RemoveField"):
+        fields = known[(app, model_key)]
+        model = state[model_key] = {
+            "name": model_key,
+            "fields": {f["name"]: f for f in fields},
+            "options": {},
+            "source": f"{relpath}:{op['line']}",
+            "relpath": relpath,
+            "line": op["line"],
+        }
     if model is None:
         return
     fields, options = model["fields"], model["options"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from backendlint.project.django_fields import read_field, read_meta
-from backendlint.project.pyast import Imports
+from backendlint.project.pyast import Imports, top_level_classes
 
 DJANGO_MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 
@@ -18,8 +18,8 @@ DJANGO_MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base
 def read_models(tree: ast.Module, imports: Imports, module: str, constants: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The classes of a module that may be Django models (decided in :func:`resolve`)."""
     out: List[Dict[str, Any]] = []
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef) or not node.bases:
+    for node in top_level_classes(tree.body):
+        if not node.bases:
             continue
         bases = [imports.resolve(b) or "" for b in node.bases]
         if all(b in ("", "object", "builtins.object") for b in bases):
@@ -35,7 +35,7 @@ def read_models(tree: ast.Module, imports: Imports, module: str, constants: Dict
                 found = read_field(target, value, imports, constants)
                 if found is not None:
                     fields.append(found)
-        if not fields and meta is None and not any(b in DJANGO_MODEL_BASES for b in bases):
+        if not fields and meta is None and not any(b in DJANGO_MODEL_BASES or _model_like_base(b) for b in bases):
             continue
         out.append(
             {
@@ -48,6 +48,13 @@ def read_models(tree: ast.Module, imports: Imports, module: str, constants: Dict
             }
         )
     return out
+
+
+def _model_like_base(base: str) -> bool:
+    """A base that may be a model of the project (``AbstractVoucher``, ``TimeStampedModel``):
+    a class with no fields of its own deriving from it is kept for resolution."""
+    last = base.rsplit(".", 1)[-1]
+    return "Model" in last or last.startswith("Abstract")
 
 
 def _assignment(stmt: ast.stmt) -> Tuple[str, Optional[ast.AST]]:

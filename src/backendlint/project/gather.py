@@ -55,7 +55,7 @@ def read(relpath: str, kind: str, text: str, dialect: str) -> Any:
         if revision:
             facts["alembic"] = revision
     else:
-        if uses_django:
+        if uses_django or relpath.endswith("models.py") or "/models/" in relpath:
             models = django_models.read_models(tree, imports, module, constants)
             if models:
                 facts["django"] = models
@@ -110,8 +110,10 @@ def combine(per_file: Mapping[str, Any]) -> Catalog:
         for path, facts in files
         for record in facts.get("django", ())
     ]
+    known: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
     if classes:
         resolved = django_models.resolve(classes)
+        known = {(m.app_label, m.cls.name.lower()): m.fields for m in resolved.values() if not m.abstract}
         built = django_models.build(resolved, django_models.ClassIndex(classes), user_model)
         tables += built.tables
         models += built.models
@@ -128,7 +130,7 @@ def combine(per_file: Mapping[str, Any]) -> Catalog:
         tables += found_tables
         models += found_models
 
-    tables += _replayed(files)
+    tables += _replayed(files, known)
 
     grouped: Dict[str, List[Table]] = {}
     for table in tables:
@@ -141,14 +143,14 @@ def combine(per_file: Mapping[str, Any]) -> Catalog:
     return catalog
 
 
-def _replayed(files: List[Tuple[str, Dict[str, Any]]]) -> List[Table]:
+def _replayed(files: List[Tuple[str, Dict[str, Any]]], known: Dict[Tuple[str, str], List[Dict[str, Any]]]) -> List[Table]:
     """Tables left by replaying Django migrations (per app), Alembic revisions (in
     revision order) and ``.sql`` files (in path order)."""
     out: List[Table] = []
     if any(f.get("django_migration") for _, f in files):
         from backendlint.project import django_migrations
 
-        out += django_migrations.replay([(p, f["django_migration"]) for p, f in files if f.get("django_migration")])
+        out += django_migrations.replay([(p, f["django_migration"]) for p, f in files if f.get("django_migration")], known)
     if any(f.get("alembic") for _, f in files):
         from backendlint.project import alembic_ops
 

@@ -85,6 +85,20 @@ def _import_statements(body: List[ast.stmt]) -> List[ast.stmt]:
     return out
 
 
+def top_level_classes(body: List[ast.stmt]) -> List[ast.ClassDef]:
+    """Module-level classes, also those under a module-level ``if``/``try`` (swappable
+    models: ``if not is_model_registered("shop", "Order"): class Order(AbstractOrder): ...``)."""
+    out: List[ast.ClassDef] = []
+    for node in body:
+        if isinstance(node, ast.ClassDef):
+            out.append(node)
+        elif isinstance(node, ast.If):
+            out += top_level_classes(node.body) + top_level_classes(node.orelse)
+        elif isinstance(node, ast.Try):
+            out += top_level_classes(node.body) + top_level_classes(node.orelse)
+    return out
+
+
 def dotted(node: ast.AST) -> Optional[str]:
     parts: List[str] = []
     while isinstance(node, ast.Attribute):
@@ -164,7 +178,7 @@ def source_text(node: ast.AST) -> str:
     """Compact source text of an expression (for descriptions only)."""
     try:
         return ast.unparse(node)
-    except Exception:  # pragma: no cover - ast.unparse handles every expression
+    except (ValueError, TypeError, AttributeError, RecursionError):  # pragma: no cover - unparse reads any tree
         return "?"
 
 
@@ -214,9 +228,14 @@ def reduce_source(text: str) -> str:
     return "".join(pieces)
 
 
+_NESTED_CLASS = re.compile(r"^[ \t]+class\s+\w+\s*\([^)]*(?:Model|Base)\b", re.MULTILINE)
+
+
 def _keep(chunk: str) -> bool:
     if _KEEP_STATEMENT.match(chunk):
         return True
+    if chunk.startswith(("if ", "try:")):
+        return bool(_NESTED_CLASS.search(chunk))
     if not _CLASS.match(chunk):
         return False
     if _CLASS_KEEP.match(chunk):

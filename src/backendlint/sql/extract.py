@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set
 
 import libcst as cst
 
+from backendlint.engine.names import string_value
 from backendlint.sql.parse import ParsedSql, parse_sql
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -373,13 +374,7 @@ _PERCENT_SPEC = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*
 
 
 def _simple(node: cst.SimpleString) -> Optional[str]:
-    try:
-        value = node.evaluated_value
-    except (ValueError, SyntaxError, UnicodeError, MemoryError):
-        return None
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return value
+    return string_value(node)
 
 
 def _fstring_text(raw_text: str, quote: str, raw: bool) -> str:
