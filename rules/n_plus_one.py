@@ -414,7 +414,7 @@ class NPlusOne(Rule):
         """A Django related manager evaluated (``final``: the method, or ``iterate``)."""
         relation = chain.relation.name
         what = f"`{source_text(node)}`"
-        target = chain.relation.target.rsplit(".", 1)[-1] or "the related rows"
+        target = _display_model(chain.relation.target)
         names = [_base(s.name) for s in chain.steps]
         known = DJANGO_LAZY | DJANGO_EVALUATING | {"iterator"}
         if not chain.covered:
@@ -456,7 +456,7 @@ class NPlusOne(Rule):
             return None
         if final != "iterate" and final not in SQLALCHEMY_QUERY_EVALUATING:
             return None
-        target = chain.relation.target.rsplit(".", 1)[-1]
+        target = _display_model(chain.relation.target)
         what = f"`{source_text(node)}`"
         return Hit(
             node, what, "", message=(
@@ -700,7 +700,7 @@ class NPlusOne(Rule):
                 return
             strategy, loading = current.loading.child(part)
             target = _target(self.ctx, relation.target)
-            short = relation.target.rsplit(".", 1)[-1]
+            short = _display_model(relation.target)
             if current.framework == "django":
                 if relation.many:
                     return
@@ -767,7 +767,7 @@ class NPlusOne(Rule):
         if _sqlalchemy_loaded(strategy, relation.lazy):
             return
         owner = rows.model_name.rsplit(".", 1)[-1]
-        target = relation.target.rsplit(".", 1)[-1]
+        target = _display_model(relation.target)
         loader = "selectinload" if relation.many else "joinedload"
         message = (
             f"`{prefix}` lazy-loads {target} with one query per row of `{{loop}}` (N+1 queries); "
@@ -922,6 +922,14 @@ def _locked(receiver: cst.CSTNode, ctx) -> bool:  # type: ignore[no-untyped-def]
             return True
         value = value.func.value
     return False
+
+
+def _display_model(target: str) -> str:
+    """A relation's target for messages (``settings.AUTH_USER_MODEL`` when not resolved)."""
+    short = target.rsplit(".", 1)[-1]
+    if short.isupper():
+        return f"row (settings.{short})"
+    return short or "row"
 
 
 def _model_var(written: str) -> Optional[cst.CSTNode]:
