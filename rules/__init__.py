@@ -10,6 +10,7 @@ from backendlint_rules.hardcoded_secret import HardcodedSecret
 from backendlint_rules.irreversible_migration import IrreversibleMigration
 from backendlint_rules.locking_migration import LockingMigration
 from backendlint_rules.missing_timeout import MissingTimeout
+from backendlint_rules.n_plus_one import NPlusOne
 from backendlint_rules.silent_except import SilentExcept
 from backendlint_rules.sql_injection import SqlInjection
 from backendlint_rules.unbounded_query import UnboundedQuery
@@ -21,6 +22,7 @@ RULES = [
     MissingTimeout,
     HardcodedSecret,
     WeakPasswordHash,
+    NPlusOne,
     UnboundedQuery,
     UnindexedLookup,
     DestructiveMigration,

@@ -356,3 +356,56 @@ def _execution(node: cst.CSTNode, ctx: RuleContext, depth: int, limits: Optional
         return None
     steps.reverse()
     return replace(base, result=base.result + tuple(steps), origins=(*base.origins, binding.value))
+
+
+# -- Evaluation of QuerySets and related managers (n-plus-one) -------------------------
+
+#: Builtins that evaluate a QuerySet (or any lazy query) passed as their first argument.
+EVALUATING_BUILTINS = frozenset(
+    {"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.len", "builtins.sorted",
+     "builtins.bool", "builtins.sum", "builtins.any", "builtins.all", "builtins.min", "builtins.max",
+     "builtins.dict", "builtins.enumerate", "builtins.next", "builtins.iter"}
+)
+#: Related-manager methods that write (also as ``a*`` async twins).
+DJANGO_RELATED_WRITES = frozenset(
+    {"add", "remove", "clear", "set", "create", "get_or_create", "update_or_create", "update", "delete"}
+)
+#: Final calls on a prefetched relation that bypass the prefetch cache: besides
+#: DJANGO_PREFETCH_REQUERY, iterator() never reads the result cache and aggregate()/
+#: in_bulk()/explain() always run SQL. (count(), exists(), contains() and, with an
+#: ordering, first() read the cache.)
+DJANGO_PREFETCH_REQUERY_FINAL = DJANGO_PREFETCH_REQUERY | frozenset({"aggregate", "iterator", "in_bulk", "explain"})
+
+
+def project_model(ctx: RuleContext, model: Any, written: Optional[str]) -> Any:
+    """``model`` as :func:`lookup_model` found it, unless it was matched by class name alone
+    while ``written`` is imported from another top-level package: a library's model that
+    shares a class name with one of the project's (``flask_appbuilder``'s ``PermissionView``
+    and a copy declared for a migration) is not the project's model."""
+    if model is None or not written:
+        return model
+    try:
+        node = cst.parse_expression(written)
+    except (cst.ParserSyntaxError, ValueError):
+        return model
+    qualified = ctx.qualname(node)
+    if not qualified or qualified == model.qualname:
+        return model
+    catalog = catalog_of(ctx)
+    if catalog is not None and catalog.models.get(qualified) is not None:
+        return model
+    if qualified.split(".", 1)[0] != model.qualname.split(".", 1)[0]:
+        return None
+    return model
+
+
+# -- Tortoise ORM --------------------------------------------------------------------------
+
+#: QuerySet methods of a Tortoise model (``await Model.filter(...).first()`` runs a query).
+TORTOISE_QUERY = frozenset(
+    {"all", "filter", "exclude", "first", "get", "get_or_none", "count", "exists", "values", "values_list",
+     "order_by", "limit", "offset", "annotate", "only", "distinct", "group_by", "prefetch_related",
+     "select_related", "using_db", "get_or_create", "update_or_create", "create", "update", "delete", "latest",
+     "earliest", "in_bulk"}
+)
+TORTOISE_WRITES = frozenset({"create", "get_or_create", "update_or_create", "update", "delete", "save"})

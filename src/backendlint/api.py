@@ -152,6 +152,12 @@ class RuleContext:
     def statement(self) -> Optional[cst.CSTNode]:
         return self.tracker.statement if self.tracker else None
 
+    @property
+    def statements(self) -> Tuple[cst.CSTNode, ...]:
+        """Statements enclosing the current node (simple lines and compound statements),
+        outermost first; the last one is :attr:`statement`."""
+        return tuple(self.tracker.statements) if self.tracker else ()
+
     # -- names ------------------------------------------------------------------
     def qualname(self, node: cst.CSTNode) -> Optional[str]:
         """The imported qualified name of a Name/Attribute (``r.get`` -> ``requests.get``
