@@ -18,6 +18,7 @@ from backendlint.engine.cache import Cache, content_key
 from backendlint.engine.codes import PARSE_ERROR
 from backendlint.engine.lint import Job, lint_file
 from backendlint.engine.python import with_deep_stack
+from backendlint.engine.source import SourceError, read_bytes
 from backendlint.types import FileResult, Finding, RuleMeta, RunResult, Span
 
 Progress = Callable[[int], None]
@@ -52,8 +53,8 @@ def run(
         digest = None
         if cache is not None:
             try:
-                digest = content_key(src.path.read_bytes())
-            except OSError:
+                digest = content_key(read_bytes(src.path))
+            except SourceError:
                 digest = None
             hit = cache.get(src.relpath, digest) if digest else None
             if hit is not None:
