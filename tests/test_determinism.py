@@ -138,3 +138,30 @@ def test_only_the_self_ignoring_cache_appears(tmp_path):
     assert added and all(path == ".backendlint_cache" or path.startswith(".backendlint_cache/") for path in added)
     assert (root / ".backendlint_cache" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
     assert _git_status(root) == status
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        [1, 2],
+        "text",
+        {"hash": "HASH", "result": [1]},
+        {"hash": "HASH", "result": {"path": "a.py", "findings": [{"span": [1]}], "skipped": None, "suppressed": 0}},
+        {"hash": "HASH", "result": {"path": "a.py", "findings": "oops", "skipped": None, "suppressed": 0}},
+    ],
+)
+def test_cache_entries_of_any_shape_are_ignored(tmp_path, entry):
+    import json
+
+    from backendlint.engine.cache import FORMAT, content_key
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "a.py").write_text(SWALLOW.format(n=1), encoding="utf-8")
+    cache_dir = tmp_path / "cache"
+    expected = _reports(root, [root], cache_dir=cache_dir)
+    digest = content_key((root / "a.py").read_bytes())
+    for bucket in (cache_dir / f"v{FORMAT}").glob("*.json"):
+        text = json.dumps({"format": FORMAT, "files": {"a.py": entry}}).replace("HASH", digest)
+        bucket.write_text(text, encoding="utf-8")
+    assert _reports(root, [root], cache_dir=cache_dir) == expected

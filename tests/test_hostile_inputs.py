@@ -301,3 +301,22 @@ def test_sql_files_sqlglot_cannot_read_in_a_run(tmp_path):
     assert got[("quote.sql", 2, "BL001")].endswith("(first at line 2)")
     assert got[("binary.sql", 1, "BL001")] == "contains NUL bytes (binary file?)"
     assert got[("latin1.sql", 1, "BL001")].startswith("cannot decode as utf-8")
+
+
+def test_file_name_that_is_not_utf8(tmp_path):
+    """POSIX file names are bytes: one that is not UTF-8 is shown with \\x escapes, linted,
+    and every report format stays valid UTF-8."""
+    try:
+        (tmp_path / os.fsdecode(b"caf\xe9.py")).write_text(SWALLOW, encoding="utf-8")
+        os.symlink(tmp_path / "missing", tmp_path / os.fsdecode(b"l\xefnk.py"))
+    except (OSError, UnicodeError):
+        pytest.skip("the file system refuses file names that are not UTF-8")
+    result, findings, _ = _run_with_control(tmp_path, "ok.py", b"x = 1\n")
+    assert sorted((f.path, f.code) for f in findings) == [("caf\\xe9.py", "BL401"), ("l\\xefnk.py", "BL001")]
+    for fmt in ("text", "json", "sarif", "github"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "backendlint", "check", ".", "--no-cache", "--format", fmt, "--output", "report.out"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, "LC_ALL": "C.UTF-8"},
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert "caf\\xe9.py" in (tmp_path / "report.out").read_bytes().decode("utf-8").replace("\\\\", "\\")

@@ -39,12 +39,22 @@ class Problem:
 def relative_to_root(path: Path, root: Path) -> str:
     """A POSIX path relative to the project root when inside it, else as absolute as needed."""
     try:
-        return path.absolute().relative_to(root).as_posix()
+        return printable(path.absolute().relative_to(root).as_posix())
     except ValueError:
         try:
-            return Path(os.path.relpath(path.absolute(), root)).as_posix()
+            return printable(Path(os.path.relpath(path.absolute(), root)).as_posix())
         except ValueError:  # pragma: no cover - another drive on Windows
-            return path.as_posix()
+            return printable(path.as_posix())
+
+
+def printable(relpath: str) -> str:
+    """A file name that is not valid UTF-8 (its bytes were kept as surrogates) shows those
+    bytes as ``\\xNN``, so that every report stays valid UTF-8."""
+    try:
+        relpath.encode("utf-8")
+        return relpath
+    except UnicodeEncodeError:
+        return os.fsencode(relpath).decode("utf-8", "backslashreplace")
 
 
 def _gitignore(directory: Path) -> Optional[pathspec.PathSpec]:
@@ -80,7 +90,7 @@ class Walker:
 
     def _rel(self, path: str) -> str:
         if path.startswith(self._root_prefix):
-            return path[len(self._root_prefix) :].replace(os.sep, "/")
+            return printable(path[len(self._root_prefix) :].replace(os.sep, "/"))
         return relative_to_root(Path(path), self.root)
 
     def _excluded(self, path: str, name: str, is_dir: bool, ignores: Sequence[Tuple[str, pathspec.PathSpec]]) -> bool:

@@ -271,6 +271,11 @@ def with_deep_stack(function: Callable[..., T], *args: Any) -> T:
         sys.setrecursionlimit(max(previous_limit, RECURSION_LIMIT))
         worker = threading.Thread(target=target, name="backendlint-lint")
         worker.start()
+    except (RuntimeError, MemoryError, ValueError):
+        # No thread with a large stack here (address-space limits): the default stack and
+        # recursion limit still end deep trees in a RecursionError, only sooner.
+        sys.setrecursionlimit(previous_limit)
+        return function(*args)
     finally:
         threading.stack_size(previous_stack)
     worker.join()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from backendlint.discovery import Problem, SourceFile
@@ -86,8 +85,9 @@ def lint_many(files: Sequence[SourceFile], job: Job, jobs: int, progress: Option
             out[index] = result
             if progress is not None:
                 progress(1)
-    except (BrokenProcessPool, OSError):
-        # A worker died (out of memory, killed): finish in-process rather than fail the build.
+    except Exception:
+        # A worker died (BrokenProcessPool: out of memory, killed) or its result could
+        # not come back: finish in-process rather than fail the build.
         missing = [i for i in range(len(files)) if i not in out]
         for i, result in zip(missing, _sequential([files[i] for i in missing], job, progress)):
             out[i] = result
