@@ -204,10 +204,14 @@ def test_symlink_loop_and_dangling_link(tmp_path):
     os.symlink(tmp_path / "b.py", tmp_path / "a.py")
     os.symlink(tmp_path / "a.py", tmp_path / "b.py")
     os.symlink(tmp_path, tmp_path / "again")
+    os.symlink(tmp_path / "self.py", tmp_path / "self.py")
+    os.symlink(tmp_path / "nowhere.py", tmp_path / "dangling.py")
     result, findings, _ = _run_with_control(tmp_path, "x/ok.py", b"x = 1\n")
     assert sorted((f.path, f.code, f.message) for f in findings) == [
-        ("a.py", "BL001", "broken symbolic link"),
-        ("b.py", "BL001", "broken symbolic link"),
+        ("a.py", "BL001", "symbolic link loop"),
+        ("b.py", "BL001", "symbolic link loop"),
+        ("dangling.py", "BL001", "broken symbolic link"),
+        ("self.py", "BL001", "symbolic link loop"),
     ]
 
 
@@ -320,3 +324,16 @@ def test_file_name_that_is_not_utf8(tmp_path):
         )
         assert proc.returncode == 1, proc.stderr
         assert "caf\\xe9.py" in (tmp_path / "report.out").read_bytes().decode("utf-8").replace("\\\\", "\\")
+
+
+def test_syntax_newer_than_libcst(tmp_path):
+    """Concatenated PEP 750 template strings (Python 3.14): LibCST fails with an internal
+    logic error, not a syntax error. The report uses the interpreter's wording when it
+    rejects the file too, and says plainly that LibCST could not parse it otherwise."""
+    source = b'name = "x"\ngreeting = t"hello " t"{name}"\n'
+    _, findings, _ = _run_with_control(tmp_path, "tstring.py", source)
+    if sys.version_info < (3, 14):
+        assert [(f.code, f.span.line, f.message) for f in findings] == [("BL001", 2, "syntax error: invalid syntax")]
+    for finding in findings:
+        assert finding.code == "BL001"
+        assert finding.message.startswith(("syntax error", "not analysed: LibCST could not parse this file"))

@@ -7,6 +7,7 @@ A file named explicitly on the command line is always linted.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,16 @@ def _gitignore(directory: Path) -> Optional[pathspec.PathSpec]:
     if not lines:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def link_problem(path: str) -> str:
+    """Why a symbolic link leads nowhere."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+    return "broken symbolic link"
 
 
 _GLOB_CHARS = frozenset("*?[]!/\\")
@@ -134,7 +145,7 @@ class Walker:
             if self._excluded(entry.path, entry.name, False, ignores):
                 continue
             if is_link and not os.path.exists(entry.path):
-                self.problems.append(Problem(self._rel(entry.path), "broken symbolic link"))
+                self.problems.append(Problem(self._rel(entry.path), link_problem(entry.path)))
                 continue
             if is_link and os.path.isdir(entry.path):
                 continue
@@ -177,7 +188,7 @@ def discover(paths: Sequence[Path], settings: Settings) -> Tuple[List[SourceFile
 
     for given in paths:
         if given.is_symlink() and not given.exists():
-            walker.problems.append(Problem(relative_to_root(given, settings.root), "broken symbolic link"))
+            walker.problems.append(Problem(relative_to_root(given, settings.root), link_problem(str(given))))
             continue
         if given.is_dir():
             ignores = _parent_ignores(given, settings.root, settings)

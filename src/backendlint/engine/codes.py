@@ -17,7 +17,7 @@ PARSE_ERROR = RuleMeta(
         "## What it does\nReports a file that backendlint could not analyse: a syntax error "
         "(Python 2 code included), an undecodable byte sequence or unknown coding declaration, "
         "NUL bytes or a UTF-16/32 encoding, a file too deeply nested to analyse, one that could "
-        "not be read, a named pipe or device, a broken symbolic link. In `.sql` files it "
+        "not be read, a named pipe or device, a broken symbolic link or a link loop. In `.sql` files it "
         "reports (as info) the statements sqlglot could not parse; the others are checked. "
         "Files over `max-file-size` are listed as skipped instead.\n\n"
         "## Why is this bad\nNothing in the file was checked; a syntax error is usually a bug "

@@ -177,7 +177,8 @@ def _lint_python(src: SourceFile, job: Job) -> FileResult:
     except RecursionError:
         return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to parse; file not checked")
     except Exception as exc:
-        return _diagnostic(src, job, PARSE_ERROR, _start(), f"could not parse: {type(exc).__name__}: {_one_line(str(exc))}")
+        span, message = _parser_failure(exc, verdict.syntax_error)
+        return _diagnostic(src, job, PARSE_ERROR, span, message, text=text)
     file = FileInfo(src.path, src.relpath, "python", text, job.is_test(src.relpath), job.settings.sql_dialect)
     try:
         parsed = run_rules(module, file, rules, job.settings.options_map(), job.project)
@@ -198,7 +199,14 @@ def _confirm_syntax_error(text: str, cpython: Tuple[Span, str]) -> Optional[Tupl
     except RecursionError:
         return _start(), "too deeply nested to parse; file not checked"
     except Exception as exc:
-        return _start(), f"could not parse: {type(exc).__name__}: {_one_line(str(exc))}"
+        return _parser_failure(exc, cpython)
+
+
+def _parser_failure(exc: Exception, cpython: Optional[Tuple[Span, str]]) -> Tuple[Span, str]:
+    """LibCST failed without a syntax error of its own (e.g. on syntax newer than it knows)."""
+    if cpython is not None:
+        return cpython
+    return _start(), f"not analysed: LibCST could not parse this file ({type(exc).__name__}: {_one_line(str(exc))})"
 
 
 def _describe_syntax_error(exc: cst.ParserSyntaxError, cpython: Optional[Tuple[Span, str]]) -> Tuple[Span, str]:
