@@ -337,3 +337,16 @@ def test_syntax_newer_than_libcst(tmp_path):
     for finding in findings:
         assert finding.code == "BL001"
         assert finding.message.startswith(("syntax error", "not analysed: LibCST could not parse this file"))
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_sql_line_endings(tmp_path, eol):
+    path = tmp_path / "schema.sql"
+    path.write_bytes(eol.join(["SELECT 1;", "SELECT", "  2;", "SELECT 3;  -- backendlint: ignore[XT400]", ""]).encode())
+    settings = dataclasses.replace(settings_for(tmp_path, ["BL"]), enabled=("XT400", "BL001", "BL003"))
+    result = lint_file(SourceFile(path, "schema.sql", "sql"), Job(settings=settings, rules=(_SqlRule,)))
+    assert [(f.code, f.span.line, f.span.end_line, f.snippet) for f in result.findings] == [
+        ("XT400", 1, 1, "SELECT 1;"),
+        ("XT400", 2, 3, "SELECT"),
+    ]
+    assert result.suppressed == 1

@@ -402,7 +402,9 @@ def _lint_sql(src: SourceFile, job: Job) -> FileResult:
         reason = looks_binary(data)
         if reason:
             raise SourceError(reason)
-        text = decode_sql(data).text
+        # Line ends as in Python files (a lone \r ends a line): statement positions are
+        # counted in \n, so the text is given with \n only.
+        text = decode_sql(data).text.replace("\r\n", "\n").replace("\r", "\n")
     except SourceError as exc:
         return _diagnostic(src, job, PARSE_ERROR, Span(exc.line, exc.column, exc.line, exc.column), str(exc))
     suppressions = sql_suppressions(text)
