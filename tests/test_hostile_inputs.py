@@ -350,3 +350,16 @@ def test_sql_line_endings(tmp_path, eol):
         ("XT400", 2, 3, "SELECT"),
     ]
     assert result.suppressed == 1
+
+
+def test_the_interpreter_s_warnings_about_a_file_are_not_printed(tmp_path):
+    """Invalid escapes and `is` with a literal make Python warn when it reads a file;
+    linting it prints nothing of that (stderr stays clean in CI logs)."""
+    import warnings
+
+    source = "import re\nPATTERN = re.compile('\\d+')\nif PATTERN is 'x':\n    pass\n" + SWALLOW
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, findings, _ = _run_with_control(tmp_path, "warns.py", source.encode())
+    assert [(f.code, f.span.line) for f in findings] == [("BL401", 7)]
+    assert [str(w.message) for w in caught] == []

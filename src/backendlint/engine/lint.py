@@ -6,6 +6,7 @@ import functools
 import hashlib
 import re
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple, Type
 
@@ -90,6 +91,15 @@ def _start() -> Span:
 
 def lint_file(src: SourceFile, job: Job) -> FileResult:
     """Lint one file; every failure becomes a finding, never an exception."""
+    with warnings.catch_warnings():
+        # Reading the file's code (compile, literal_eval) makes Python warn about it
+        # ("invalid escape sequence"...): the user's code, not ours to print on stderr.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _lint_file(src, job)
+
+
+def _lint_file(src: SourceFile, job: Job) -> FileResult:
     limit = job.settings.max_file_size
     if limit:
         try:
