@@ -100,6 +100,7 @@ class Outcome:
     parse_errors: List[str] = field(default_factory=list)
     internal_errors: List[str] = field(default_factory=list)
     tracebacks: int = 0
+    stderr_lines: int = 0
     stderr_tail: str = ""
 
     @property
@@ -131,6 +132,7 @@ def lint(name: str, root: Path, jobs: int, debug: bool) -> Outcome:
     version = root.name if name != "stdlib" else f"python {sys.version.split()[0]}"
     outcome = Outcome(name, version, wall, proc.returncode, cpu=cpu, tracebacks=proc.stderr.count("Traceback"))
     outcome.stderr_tail = proc.stderr[-2000:]
+    outcome.stderr_lines = len(proc.stderr.splitlines())
     if not report.is_file():
         return outcome
     data = json.loads(report.read_text(encoding="utf-8"))
@@ -159,7 +161,7 @@ def show(outcome: Outcome) -> None:
         print(f"   {label}: {len(items)}")
         for item in items[:SHOW]:
             print(f"      {item[:160]}")
-    print(f"   tracebacks: {outcome.tracebacks}")
+    print(f"   tracebacks: {outcome.tracebacks} (stderr: {outcome.stderr_lines} lines)")
     if outcome.exit_code != 0:
         print("   stderr: " + outcome.stderr_tail.replace("\n", "\n           "))
 
