@@ -223,6 +223,7 @@ sql_text = st.lists(st.one_of(SQL_WORDS, st.text(max_size=6)), max_size=60).map(
 # -- the tests ---------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles what it generates
 @FUZZ_GENERATED
 @given(source=python_source, name=NAMES, wake=st.booleans())
 def test_generated_python(job, workdir, source, name, wake):
