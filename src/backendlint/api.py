@@ -42,6 +42,7 @@ import libcst as cst
 
 from backendlint.engine.context import Binding, ContextTracker, LoopFrame, ScopeFrame
 from backendlint.engine.names import dotted_name, string_value
+from backendlint.engine.source import physical_lines
 from backendlint.types import Confidence, RuleMeta, Severity, Span
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,7 +83,7 @@ class FileInfo:
 
     @property
     def lines(self) -> List[str]:
-        return self.source.splitlines()
+        return physical_lines(self.source)
 
 
 @dataclass(frozen=True)

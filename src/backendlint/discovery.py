@@ -7,6 +7,7 @@ A file named explicitly on the command line is always linted.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,12 +40,22 @@ class Problem:
 def relative_to_root(path: Path, root: Path) -> str:
     """A POSIX path relative to the project root when inside it, else as absolute as needed."""
     try:
-        return path.absolute().relative_to(root).as_posix()
+        return printable(path.absolute().relative_to(root).as_posix())
     except ValueError:
         try:
-            return Path(os.path.relpath(path.absolute(), root)).as_posix()
+            return printable(Path(os.path.relpath(path.absolute(), root)).as_posix())
         except ValueError:  # pragma: no cover - another drive on Windows
-            return path.as_posix()
+            return printable(path.as_posix())
+
+
+def printable(relpath: str) -> str:
+    """A file name that is not valid UTF-8 (its bytes were kept as surrogates) shows those
+    bytes as ``\\xNN``, so that every report stays valid UTF-8."""
+    try:
+        relpath.encode("utf-8")
+        return relpath
+    except UnicodeEncodeError:
+        return os.fsencode(relpath).decode("utf-8", "backslashreplace")
 
 
 def _gitignore(directory: Path) -> Optional[pathspec.PathSpec]:
@@ -59,6 +70,16 @@ def _gitignore(directory: Path) -> Optional[pathspec.PathSpec]:
     if not lines:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def link_problem(path: str) -> str:
+    """Why a symbolic link leads nowhere."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+    return "broken symbolic link"
 
 
 _GLOB_CHARS = frozenset("*?[]!/\\")
@@ -80,7 +101,7 @@ class Walker:
 
     def _rel(self, path: str) -> str:
         if path.startswith(self._root_prefix):
-            return path[len(self._root_prefix) :].replace(os.sep, "/")
+            return printable(path[len(self._root_prefix) :].replace(os.sep, "/"))
         return relative_to_root(Path(path), self.root)
 
     def _excluded(self, path: str, name: str, is_dir: bool, ignores: Sequence[Tuple[str, pathspec.PathSpec]]) -> bool:
@@ -124,7 +145,7 @@ class Walker:
             if self._excluded(entry.path, entry.name, False, ignores):
                 continue
             if is_link and not os.path.exists(entry.path):
-                self.problems.append(Problem(self._rel(entry.path), "broken symbolic link"))
+                self.problems.append(Problem(self._rel(entry.path), link_problem(entry.path)))
                 continue
             if is_link and os.path.isdir(entry.path):
                 continue
@@ -167,7 +188,7 @@ def discover(paths: Sequence[Path], settings: Settings) -> Tuple[List[SourceFile
 
     for given in paths:
         if given.is_symlink() and not given.exists():
-            walker.problems.append(Problem(relative_to_root(given, settings.root), "broken symbolic link"))
+            walker.problems.append(Problem(relative_to_root(given, settings.root), link_problem(str(given))))
             continue
         if given.is_dir():
             ignores = _parent_ignores(given, settings.root, settings)

@@ -134,11 +134,11 @@ class Cache:
 
     def get(self, relpath: str, digest: str) -> Optional[FileResult]:
         entry = self._entries.get(relpath)
-        if not entry or entry.get("hash") != digest:
+        if not isinstance(entry, dict) or entry.get("hash") != digest:
             return None
         try:
             result = result_from_json(entry["result"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):  # an entry of another shape
             return None
         self._fresh[relpath] = entry
         return result

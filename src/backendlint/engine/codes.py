@@ -14,9 +14,12 @@ PARSE_ERROR = RuleMeta(
     languages=("python", "sql"),
     doc=(
         "A file could not be read, decoded or parsed, so no rule checked it.\n\n"
-        "## What it does\nReports a file that backendlint could not analyse: a syntax error, "
-        "an undecodable byte sequence, a file too deeply nested to analyse, or one that could "
-        "not be read.\n\n"
+        "## What it does\nReports a file that backendlint could not analyse: a syntax error "
+        "(Python 2 code included), an undecodable byte sequence or unknown coding declaration, "
+        "NUL bytes or a UTF-16/32 encoding, a file too deeply nested to analyse, one that could "
+        "not be read, a named pipe or device, a broken symbolic link or a link loop. In `.sql` files it "
+        "reports (as info) the statements sqlglot could not parse; the others are checked. "
+        "Files over `max-file-size` are listed as skipped instead.\n\n"
         "## Why is this bad\nNothing in the file was checked; a syntax error is usually a bug "
         "of its own.\n\n"
         "## Example\n```python\ndef broken(:\n    pass\n```\n\n"
@@ -57,8 +60,10 @@ INTERNAL_ERROR = RuleMeta(
     languages=("python", "sql"),
     doc=(
         "A rule failed on this file; its other findings and the other rules' findings stand.\n\n"
-        "## What it does\nReports that a rule raised an exception while checking a file. The "
-        "message names the rule and the place; `--debug` prints the traceback.\n\n"
+        "## What it does\nReports that a rule raised an exception while checking a file (the "
+        "rule is switched off for the rest of that file), or made a report that is not a "
+        "finding (a place outside the file, no message). The message names the rule, the hook "
+        "and the place; `--debug` adds the traceback.\n\n"
         "## Why is this bad\nThat rule could not finish checking the file.\n\n"
         "## Example\nA third-party rule that raises `KeyError` on an unusual node.\n\n"
         "## Use instead\nReport the bug with the `--debug` traceback; meanwhile the finding can "

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import traceback
+import warnings
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Type
+from typing import Dict, List, Optional, Tuple, Type
 
 import libcst as cst
 import pathspec
@@ -17,12 +19,12 @@ from backendlint.engine.fingerprint import with_fingerprints
 from backendlint.engine.parsing import parse_module
 from backendlint.engine.precheck import precheck
 from backendlint.engine.python import ParsedFile, RuleFailure, RuleRef, failure_message, run_rules
-from backendlint.engine.source import SourceError, decode_python, decode_sql, looks_binary, read_bytes
+from backendlint.engine.source import SourceError, decode_python, decode_sql, looks_binary, physical_lines, read_bytes
 from backendlint.engine.suppress import ALL, Suppressions, python_suppressions, sql_suppressions
 from backendlint.project.facts import EMPTY as EMPTY_PROJECT
 from backendlint.project.facts import ProjectFacts
 from backendlint.sql.parse import parse_sql, split_statements
-from backendlint.types import FileResult, Finding, RuleMeta, Severity, Span
+from backendlint.types import Confidence, FileResult, Finding, RuleMeta, Severity, Span
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,15 @@ def _start() -> Span:
 
 def lint_file(src: SourceFile, job: Job) -> FileResult:
     """Lint one file; every failure becomes a finding, never an exception."""
+    with warnings.catch_warnings():
+        # Reading the file's code (compile, literal_eval) makes Python warn about it
+        # ("invalid escape sequence"...): the user's code, not ours to print on stderr.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _lint_file(src, job)
+
+
+def _lint_file(src: SourceFile, job: Job) -> FileResult:
     limit = job.settings.max_file_size
     if limit:
         try:
@@ -104,17 +115,49 @@ def lint_file(src: SourceFile, job: Job) -> FileResult:
     except RecursionError:
         return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to analyse; file not checked")
     except Exception as exc:  # an engine bug must not break the user's build
-        return _diagnostic(src, job, INTERNAL_ERROR, _start(), f"internal error while linting this file: {type(exc).__name__}: {exc}")
+        message = f"internal error while linting this file: {type(exc).__name__}: {exc}"
+        if job.debug:
+            message += "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return _diagnostic(src, job, INTERNAL_ERROR, _start(), message)
 
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _diagnostic(src: SourceFile, job: Job, meta: RuleMeta, span: Span, message: str, severity: Optional[Severity] = None) -> FileResult:
+def _diagnostic(
+    src: SourceFile, job: Job, meta: RuleMeta, span: Span, message: str, severity: Optional[Severity] = None, text: str = ""
+) -> FileResult:
+    """A file-level diagnostic, placed inside the file (parsers may point past its end)."""
     if not job.code_enabled(src.relpath, meta.code):
         return FileResult(src.relpath)
-    return FileResult(src.relpath, with_fingerprints([_finding(meta, src.relpath, span, message, severity)], ()))
+    lines = physical_lines(text)
+    span = within(span, lines)
+    return FileResult(src.relpath, with_fingerprints([_finding(meta, src.relpath, span, message, severity)], lines))
+
+
+def within(span: Span, lines: List[str]) -> Span:
+    """``span`` moved inside a file of ``lines``: 1-based, ordered, on existing lines
+    (the line after a final newline included, where parsers place the end of file)."""
+    last = len(lines) + 1
+
+    def point(line: int, column: int) -> Tuple[int, int]:
+        line = min(max(line, 1), last)
+        width = len(lines[line - 1]) if line <= len(lines) else 0
+        return line, min(max(column, 1), width + 1)
+
+    start = point(span.line, span.column)
+    end = point(span.end_line, span.end_column)
+    return Span(*start, *max(start, end))
+
+
+def span_problem(span: object, lines: List[str]) -> Optional[str]:
+    """Why ``span`` is not a place in a file of ``lines`` (``None`` when it is)."""
+    if not isinstance(span, Span) or not all(type(v) is int for v in (span.line, span.column, span.end_line, span.end_column)):
+        return f"span {span!r} is not a Span of integers"
+    if within(span, lines) != span:
+        return f"span {span.line}:{span.column}-{span.end_line}:{span.end_column} is outside the file ({len(lines)} lines)"
+    return None
 
 
 def _lint_python(src: SourceFile, job: Job) -> FileResult:
@@ -131,27 +174,28 @@ def _lint_python(src: SourceFile, job: Job) -> FileResult:
     suppressions = python_suppressions(text)
     verdict = precheck(text)
     if verdict.fatal is not None:
-        return _diagnostic(src, job, PARSE_ERROR, *verdict.fatal)
+        return _diagnostic(src, job, PARSE_ERROR, *verdict.fatal, text=text)
     if not rules:
         problem = _confirm_syntax_error(text, verdict.syntax_error) if verdict.syntax_error else None
         if problem is not None:
-            return _diagnostic(src, job, PARSE_ERROR, problem[0], problem[1])
+            return _diagnostic(src, job, PARSE_ERROR, problem[0], problem[1], text=text)
         return _finish(src, job, text, [], suppressions, 0)
     try:
         module = parse_module(text)
     except cst.ParserSyntaxError as exc:
         span, message = _describe_syntax_error(exc, verdict.syntax_error)
-        return _diagnostic(src, job, PARSE_ERROR, span, message)
+        return _diagnostic(src, job, PARSE_ERROR, span, message, text=text)
     except RecursionError:
         return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to parse; file not checked")
     except Exception as exc:
-        return _diagnostic(src, job, PARSE_ERROR, _start(), f"could not parse: {type(exc).__name__}: {_one_line(str(exc))}")
+        span, message = _parser_failure(exc, verdict.syntax_error)
+        return _diagnostic(src, job, PARSE_ERROR, span, message, text=text)
     file = FileInfo(src.path, src.relpath, "python", text, job.is_test(src.relpath), job.settings.sql_dialect)
     try:
         parsed = run_rules(module, file, rules, job.settings.options_map(), job.project)
     except RecursionError:
         return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to analyse; file not checked")
-    findings = _python_findings(src, parsed, job)
+    findings = _python_findings(src, parsed, job, text)
     return _finish(src, job, text, findings, suppressions, 0)
 
 
@@ -166,7 +210,14 @@ def _confirm_syntax_error(text: str, cpython: Tuple[Span, str]) -> Optional[Tupl
     except RecursionError:
         return _start(), "too deeply nested to parse; file not checked"
     except Exception as exc:
-        return _start(), f"could not parse: {type(exc).__name__}: {_one_line(str(exc))}"
+        return _parser_failure(exc, cpython)
+
+
+def _parser_failure(exc: Exception, cpython: Optional[Tuple[Span, str]]) -> Tuple[Span, str]:
+    """LibCST failed without a syntax error of its own (e.g. on syntax newer than it knows)."""
+    if cpython is not None:
+        return cpython
+    return _start(), f"not analysed: LibCST could not parse this file ({type(exc).__name__}: {_one_line(str(exc))})"
 
 
 def _describe_syntax_error(exc: cst.ParserSyntaxError, cpython: Optional[Tuple[Span, str]]) -> Tuple[Span, str]:
@@ -182,16 +233,23 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _python_findings(src: SourceFile, parsed: ParsedFile, job: Job) -> List[Tuple[Finding, Tuple[int, ...]]]:
+def _python_findings(src: SourceFile, parsed: ParsedFile, job: Job, text: str) -> List[Tuple[Finding, Tuple[int, ...]]]:
     out: List[Tuple[Finding, Tuple[int, ...]]] = []
+    lines = physical_lines(text)
+    invalid: Dict[str, List[str]] = {}
     for report in parsed.reports:
-        span = report.span or (parsed.span_of(report.node) if report.node is not None else None) or _start()
-        lines = [span.line]
-        if report.statement is not None:
-            stmt = parsed.span_of(report.statement)
-            if stmt is not None:
-                lines.append(stmt.line)
-        out.append((_report_finding(report, src.relpath, span), tuple(lines)))
+        try:
+            span = report.span or (parsed.span_of(report.node) if report.node is not None else None) or _start()
+            finding = _report_finding(report, src.relpath, span, lines)
+            anchors = [span.line]
+            if report.statement is not None:
+                stmt = parsed.span_of(report.statement)
+                if stmt is not None:
+                    anchors.append(stmt.line)
+            out.append((finding, tuple(anchors)))
+        except Exception as exc:  # a rule's garbage is its own failure, not the file's
+            _invalid(invalid, report, exc)
+    out.extend(_invalid_reports(src, job, invalid))
     for failure in parsed.failures:
         span = (parsed.span_of(failure.node) if failure.node is not None else None) or _start()
         message = failure_message(failure)
@@ -202,17 +260,49 @@ def _python_findings(src: SourceFile, parsed: ParsedFile, job: Job) -> List[Tupl
     return out
 
 
-def _report_finding(report: PendingReport, relpath: str, span: Span) -> Finding:
+class InvalidReport(ValueError):
+    """A rule reported something that is not a finding (no text, a place outside the file...)."""
+
+
+def _report_finding(report: PendingReport, relpath: str, span: Span, lines: List[str]) -> Finding:
     rule = report.rule
+    problem = span_problem(span, lines)
+    if problem is not None:
+        raise InvalidReport(problem)
+    if not isinstance(report.message, str) or not report.message.strip():
+        raise InvalidReport(f"message {report.message!r} is not text")
+    try:
+        severity, confidence = Severity(report.severity), Confidence(report.confidence)
+    except ValueError:
+        raise InvalidReport(f"severity {report.severity!r} / confidence {report.confidence!r} unknown") from None
     return Finding(
         code=rule.code,
         name=rule.name,
         message=report.message,
-        severity=report.severity,
-        confidence=report.confidence,
+        severity=severity,
+        confidence=confidence,
         path=relpath,
         span=span,
     )
+
+
+def _invalid(invalid: Dict[str, List[str]], report: PendingReport, exc: Exception) -> None:
+    reason = str(exc) if isinstance(exc, InvalidReport) else f"{type(exc).__name__}: {exc}"
+    invalid.setdefault(f"{report.rule.code} ({report.rule.name})", []).append(reason)
+
+
+def _invalid_reports(src: SourceFile, job: Job, invalid: Dict[str, List[str]]) -> List[Tuple[Finding, Tuple[int, ...]]]:
+    """One BL003 per rule that made invalid reports in the file."""
+    if not job.code_enabled(src.relpath, INTERNAL_ERROR.code):
+        return []
+    out = []
+    for rule, reasons in sorted(invalid.items()):
+        if len(reasons) == 1:
+            message = f"rule {rule} made an invalid report: {reasons[0]}; the report was dropped"
+        else:
+            message = f"rule {rule} made {len(reasons)} invalid reports (first: {reasons[0]}); they were dropped"
+        out.append((_finding(INTERNAL_ERROR, src.relpath, _start(), message), (1,)))
+    return out
 
 
 def _finish(
@@ -223,7 +313,7 @@ def _finish(
     suppressions: Suppressions,
     _unused: int,
 ) -> FileResult:
-    lines = text.splitlines()
+    lines = physical_lines(text)
     standalone = suppressions.standalone_lines()
     kept: List[Finding] = []
     suppressed = 0
@@ -263,13 +353,39 @@ def _unused_suppressions(src: SourceFile, job: Job, suppressions: Suppressions) 
 # -- SQL files ------------------------------------------------------------------
 
 
+def _run_sql_rule(cls: Type[Rule], ctx: RuleContext, statements: List[SqlStatement]) -> Optional[Tuple[RuleFailure, Span]]:
+    """Run one rule over a SQL file; the failure (hook, place) when it raised.
+
+    A rule that only implements ``check_sql`` is called statement by statement here,
+    so that a failure names the statement; like in Python files, a rule that raised is
+    not called again for the rest of the file."""
+    try:
+        rule = cls(ctx)
+    except Exception as exc:
+        return RuleFailure(RuleRef(cls), "__init__", None, exc), _start()  # type: ignore[arg-type]
+    if type(rule).check_sql_file is not Rule.check_sql_file:
+        try:
+            rule.check_sql_file(statements)
+        except Exception as exc:
+            return RuleFailure(rule, "check_sql_file", None, exc), _start()
+        return None
+    for statement in statements:
+        try:
+            rule.check_sql(statement)
+        except Exception as exc:
+            return RuleFailure(rule, f"check_sql (statement at line {statement.span.line})", None, exc), statement.span
+    return None
+
+
 def _lint_sql(src: SourceFile, job: Job) -> FileResult:
     try:
         data = read_bytes(src.path)
         reason = looks_binary(data)
         if reason:
             raise SourceError(reason)
-        text = decode_sql(data).text
+        # Line ends as in Python files (a lone \r ends a line): statement positions are
+        # counted in \n, so the text is given with \n only.
+        text = decode_sql(data).text.replace("\r\n", "\n").replace("\r", "\n")
     except SourceError as exc:
         return _diagnostic(src, job, PARSE_ERROR, Span(exc.line, exc.column, exc.line, exc.column), str(exc))
     suppressions = sql_suppressions(text)
@@ -295,16 +411,21 @@ def _lint_sql(src: SourceFile, job: Job) -> FileResult:
     ctx = RuleContext(file, None, job.settings.options_map(), job.project, reports)
     findings: List[Tuple[Finding, Tuple[int, ...]]] = []
     for cls in rules:
-        try:
-            cls(ctx).check_sql_file(statements)
-        except Exception as exc:
-            failure = RuleFailure(RuleRef(cls), "check_sql_file", None, exc)  # type: ignore[arg-type]
-            message = failure_message(failure) + (("\n" + failure.traceback) if job.debug else "")
-            if job.code_enabled(src.relpath, INTERNAL_ERROR.code):
-                findings.append((_finding(INTERNAL_ERROR, src.relpath, _start(), message), (1,)))
+        failure = _run_sql_rule(cls, ctx, statements)
+        if failure is not None and job.code_enabled(src.relpath, INTERNAL_ERROR.code):
+            failed, span = failure
+            message = failure_message(failed) + (("\n" + failed.traceback) if job.debug else "")
+            findings.append((_finding(INTERNAL_ERROR, src.relpath, span, message), (span.line,)))
+    lines = physical_lines(text)
+    invalid: Dict[str, List[str]] = {}
     for report in reports:
-        span = report.span or _start()
-        findings.append((_report_finding(report, src.relpath, span), (span.line,)))
+        try:
+            span = report.span or _start()
+            finding = _report_finding(report, src.relpath, span, lines)
+            findings.append((finding, (span.line,)))
+        except Exception as exc:
+            _invalid(invalid, report, exc)
+    findings.extend(_invalid_reports(src, job, invalid))
     if unparsed and job.code_enabled(src.relpath, PARSE_ERROR.code):
         message = (
             f"{len(unparsed)} SQL statement(s) could not be parsed and were not checked "

@@ -7,7 +7,8 @@ opinion on a file:
   asked only when it objects, since LibCST also reads syntax of other versions);
 - it reports the hard limits no Python version accepts (``too many nested
   parentheses``) with CPython's own wording;
-- it measures nesting. LibCST's parser slows down super-linearly on long left-nested
+- it measures nesting (a chain of ``and`` or of comparisons counts as deep as LibCST
+  sees it). LibCST's parser slows down super-linearly on long left-nested
   chains (a 2,000-term sum takes seconds, a 4,000-term one half a minute), so a file
   nested deeper than :data:`MAX_DEPTH` is reported as not analysed instead of
   stalling the run.
@@ -19,6 +20,7 @@ import ast
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
+from backendlint.engine.source import line_starts
 from backendlint.types import Span
 
 #: AST levels LibCST is asked to handle; a 1,000-level chain parses in well under a second.
@@ -42,7 +44,9 @@ def precheck(text: str) -> Precheck:
     """Parse ``text`` with CPython and judge it; never raises."""
     try:
         tree = compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except RecursionError:
+    except (RecursionError, MemoryError):
+        # CPython's parser gives up on very deep nesting with one of these (which one
+        # depends on the version); LibCST would then need gigabytes and minutes.
         return Precheck(fatal=(Span(1, 1, 1, 1), "too deeply nested to analyse; file not checked"))
     except SyntaxError as err:
         line = err.lineno or 1
@@ -52,7 +56,7 @@ def precheck(text: str) -> Precheck:
         if any(message.startswith(limit) for limit in _LIMIT_ERRORS):
             return Precheck(fatal=found)
         return Precheck(syntax_error=found)
-    except (ValueError, MemoryError) as err:
+    except ValueError as err:
         return Precheck(syntax_error=(Span(1, 1, 1, 1), f"syntax error: {' '.join(str(err).split())}"))
     deep = deepest_point(tree, text)
     if deep is not None:
@@ -84,22 +88,24 @@ def deepest_point(tree: ast.AST, text: str, limit: int = MAX_DEPTH) -> Optional[
                 length = end_column - column
             else:
                 if starts is None:
-                    starts = _line_starts(text)
+                    starts = line_starts(text)
                 length = _offset(starts, end_line, end_column) - _offset(starts, line, column)
             if depth + length <= limit:
                 continue
+        below = depth + _levels(node)
         for child in ast.iter_child_nodes(node):
-            stack.append((child, depth + 1))
+            stack.append((child, below))
     return None
 
 
-def _line_starts(text: str) -> List[int]:
-    starts = [0, 0]
-    total = 0
-    for line in text.splitlines(keepends=True):
-        total += len(line)
-        starts.append(total)
-    return starts
+def _levels(node: ast.AST) -> int:
+    """Levels a node takes in LibCST's tree: ``a and b and c`` and ``a < b < c`` are
+    one flat node for CPython but a chain of binary nodes for LibCST."""
+    if isinstance(node, ast.BoolOp):
+        return max(1, len(node.values) - 1)
+    if isinstance(node, ast.Compare):
+        return max(1, len(node.ops))
+    return 1
 
 
 def _offset(starts: List[int], line: int, column: int) -> int:

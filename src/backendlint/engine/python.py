@@ -113,9 +113,7 @@ class _Dispatcher:
                 continue
             try:
                 callback(node)
-            except RecursionError:
-                raise
-            except Exception as exc:
+            except Exception as exc:  # RecursionError included: the walk's depth is bounded by the pre-check
                 self.disabled.add(index)
                 self.failures.append(RuleFailure(self.rules[index], hook, node, exc))
 
@@ -190,12 +188,14 @@ def run_rules(
     parsed = ParsedFile(module, wrapper)
     tracker = ContextTracker(ImportMap(package_of(file.relpath)))
     ctx = RuleContext(file, tracker, options, project, parsed.reports)
-    providers = {p for cls in rule_classes for p in cls.METADATA_DEPENDENCIES}
-    if providers:
-        wrapper.resolve_many(providers)
+    broken = _resolve_metadata(wrapper, rule_classes)
+    if any(cls.METADATA_DEPENDENCIES for cls in rule_classes):
         ctx.metadata = wrapper
     rules: List[Rule] = []
     for cls in rule_classes:
+        if cls in broken:
+            parsed.failures.append(broken[cls])
+            continue
         try:
             rules.append(cls(ctx))
         except Exception as exc:
@@ -210,6 +210,24 @@ def run_rules(
         except Exception as exc:
             parsed.failures.append(RuleFailure(rule, "end_file", None, exc))
     return parsed
+
+
+def _resolve_metadata(wrapper: MetadataWrapper, rule_classes: Sequence[Type[Rule]]) -> Dict[type, RuleFailure]:
+    """Compute the metadata the rules asked for; a provider that fails on this file
+    fails (only) the rules that depend on it."""
+    broken: Dict[type, RuleFailure] = {}
+    failed: Dict[Any, BaseException] = {}
+    for cls in rule_classes:
+        for provider in cls.METADATA_DEPENDENCIES:
+            if provider not in failed:
+                try:
+                    wrapper.resolve(provider)
+                except Exception as exc:
+                    failed[provider] = exc
+            if provider in failed and cls not in broken:
+                hook = f"metadata {getattr(provider, '__name__', provider)}"
+                broken[cls] = RuleFailure(RuleRef(cls), hook, None, failed[provider])  # type: ignore[arg-type]
+    return broken
 
 
 class RuleRef:
@@ -253,6 +271,11 @@ def with_deep_stack(function: Callable[..., T], *args: Any) -> T:
         sys.setrecursionlimit(max(previous_limit, RECURSION_LIMIT))
         worker = threading.Thread(target=target, name="backendlint-lint")
         worker.start()
+    except (RuntimeError, MemoryError, ValueError):
+        # No thread with a large stack here (address-space limits): the default stack and
+        # recursion limit still end deep trees in a RecursionError, only sooner.
+        sys.setrecursionlimit(previous_limit)
+        return function(*args)
     finally:
         threading.stack_size(previous_stack)
     worker.join()

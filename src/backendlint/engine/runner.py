@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from backendlint.discovery import Problem, SourceFile
@@ -19,6 +18,7 @@ from backendlint.engine.codes import PARSE_ERROR
 from backendlint.engine.fingerprint import with_fingerprints
 from backendlint.engine.lint import Job, lint_file
 from backendlint.engine.python import with_deep_stack
+from backendlint.engine.source import SourceError, read_bytes
 from backendlint.types import FileResult, Finding, RuleMeta, RunResult, Span
 
 Progress = Callable[[int], None]
@@ -53,8 +53,8 @@ def run(
         digest = None
         if cache is not None:
             try:
-                digest = content_key(src.path.read_bytes())
-            except OSError:
+                digest = content_key(read_bytes(src.path))
+            except SourceError:
                 digest = None
             hit = cache.get(src.relpath, digest) if digest else None
             if hit is not None:
@@ -86,8 +86,9 @@ def lint_many(files: Sequence[SourceFile], job: Job, jobs: int, progress: Option
             out[index] = result
             if progress is not None:
                 progress(1)
-    except (BrokenProcessPool, OSError):
-        # A worker died (out of memory, killed): finish in-process rather than fail the build.
+    except Exception:
+        # A worker died (BrokenProcessPool: out of memory, killed) or its result could
+        # not come back: finish in-process rather than fail the build.
         missing = [i for i in range(len(files)) if i not in out]
         for i, result in zip(missing, _sequential([files[i] for i in missing], job, progress)):
             out[i] = result

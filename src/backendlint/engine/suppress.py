@@ -18,6 +18,8 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
+from backendlint.engine.source import physical_lines
+
 _DIRECTIVE = re.compile(
     r"backendlint:\s*(?P<kind>ignore-file|ignore)\b(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE
 )
@@ -89,9 +91,9 @@ def python_suppressions(source: str) -> Suppressions:
     if "backendlint" not in source and "noqa" not in source.lower():
         return Suppressions()
     found: List[Suppression] = []
-    lines = source.splitlines()
+    lines = physical_lines(source)
     try:
-        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        tokens = tokenize.generate_tokens(io.StringIO(source, newline=None).readline)
         for tok in tokens:
             if tok.type != tokenize.COMMENT:
                 continue
@@ -108,7 +110,7 @@ def sql_suppressions(source: str) -> Suppressions:
     if "backendlint" not in source and "noqa" not in source.lower():
         return Suppressions()
     found: List[Suppression] = []
-    for number, text in enumerate(source.splitlines(), start=1):
+    for number, text in enumerate(physical_lines(source), start=1):
         position = text.find("--")
         if position < 0:
             continue

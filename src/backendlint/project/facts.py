@@ -190,6 +190,7 @@ def gather_project(
             if not hit:
                 try:
                     facts = gatherer.read(src.relpath, src.kind, text, settings.sql_dialect)
+                    json.dumps(facts)  # facts are cached as JSON: anything else is dropped here
                 except Exception:  # a file a gatherer cannot read contributes no facts
                     facts = None
                 cache.put(src.relpath, digest, facts)
@@ -199,6 +200,10 @@ def gather_project(
         cache.save()
     combined: List[Tuple[str, Any]] = []
     for gatherer in chosen:
-        combined.append((gatherer.name, gatherer.combine(per_file[gatherer.name])))
+        try:
+            value = gatherer.combine(per_file[gatherer.name])
+        except Exception:  # rules then see no facts of this kind, as when none were gathered
+            value = None
+        combined.append((gatherer.name, value))
         fingerprint.update(gatherer.name.encode())
     return ProjectFacts(tuple(combined), fingerprint.hexdigest()[:32], used)
