@@ -9,48 +9,27 @@ history recorded for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 import libcst as cst
 from backendlint_rules._migrations_model import Change
 from backendlint_rules._migrations_sql import SqlState, bare, classify, statements_of
 
-from backendlint.api import RuleContext, dotted_name
+from backendlint.api import (
+    DJANGO_MIGRATION_BASES,
+    DJANGO_NESTED_OPERATIONS,
+    DJANGO_OPERATION_SIGNATURES,
+    DjangoModelState,
+    RuleContext,
+    dotted_name,
+)
 
-MIGRATION_BASES = frozenset({"django.db.migrations.Migration", "django.db.migrations.migration.Migration"})
 IGNORE_MARKERS = frozenset({"django_migration_linter.IgnoreMigration", "django_migration_linter.operations.IgnoreMigration"})
 OPERATION_MODULES = ("django.db.migrations.", "django.contrib.postgres.operations.")
-
-#: Positional parameter names of Django's operations (must agree with the project pass).
-SIGNATURES: Dict[str, Tuple[str, ...]] = {
-    "CreateModel": ("name", "fields", "options", "bases", "managers"),
-    "DeleteModel": ("name",),
-    "RenameModel": ("old_name", "new_name"),
-    "AlterModelTable": ("name", "table"),
-    "AlterModelTableComment": ("name", "table_comment"),
-    "AlterModelOptions": ("name", "options"),
-    "AlterModelManagers": ("name", "managers"),
-    "AlterUniqueTogether": ("name", "unique_together"),
-    "AlterIndexTogether": ("name", "index_together"),
-    "AlterOrderWithRespectTo": ("name", "order_with_respect_to"),
-    "AddField": ("model_name", "name", "field", "preserve_default"),
-    "AlterField": ("model_name", "name", "field", "preserve_default"),
-    "RemoveField": ("model_name", "name"),
-    "RenameField": ("model_name", "old_name", "new_name"),
-    "AddIndex": ("model_name", "index"),
-    "AddIndexConcurrently": ("model_name", "index"),
-    "RemoveIndex": ("model_name", "name"),
-    "RemoveIndexConcurrently": ("model_name", "name"),
-    "RenameIndex": ("model_name", "new_name", "old_name", "old_fields"),
-    "AddConstraint": ("model_name", "constraint"),
-    "AddConstraintNotValid": ("model_name", "constraint"),
-    "RemoveConstraint": ("model_name", "name"),
-    "ValidateConstraint": ("model_name", "name"),
-    "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
-    "RunPython": ("code", "reverse_code", "atomic", "hints", "elidable"),
-    "SeparateDatabaseAndState": ("database_operations", "state_operations"),
-}
-NESTED = ("database_operations", "state_operations")
+#: Django's operation signatures and the arguments holding operations: the engine's tables,
+#: so that these readers name arguments as the project pass's migration history does.
+SIGNATURES = DJANGO_OPERATION_SIGNATURES
+NESTED = DJANGO_NESTED_OPERATIONS
 
 # -- field knowledge (Django 5.2 on PostgreSQL) --------------------------------------------
 
@@ -379,7 +358,7 @@ def find_migration(values: Values, module: cst.Module) -> Optional[MigrationClas
     for statement in module.body:
         if not isinstance(statement, cst.ClassDef) or statement.name.value != "Migration":
             continue
-        if not any(values.ctx.qualname(base.value) in MIGRATION_BASES for base in statement.bases):
+        if not any(values.ctx.qualname(base.value) in DJANGO_MIGRATION_BASES for base in statement.bases):
             continue
         found = MigrationClass(statement)
         body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else []
@@ -460,7 +439,7 @@ class DjangoReader:
             Change(kind, "django", label or operation.name, node=operation.node, table=table, column=column, detail=detail)
         )
 
-    def _model_before(self, path: str) -> Optional[Dict[str, Any]]:
+    def _model_before(self, path: str) -> Optional[DjangoModelState]:
         if self.history is None:
             return None
         return self.history.model_before(self.relpath, path)
@@ -469,7 +448,7 @@ class DjangoReader:
         value = operation.kw(self.values, name)
         return value if isinstance(value, str) else ""
 
-    def _table_of(self, model: str, state: Optional[Dict[str, Any]]) -> str:
+    def _table_of(self, model: str, state: Optional[Mapping[str, Any]]) -> str:
         options = state.get("options", {}) if state else {}
         table = options.get("db_table")
         return table if isinstance(table, str) else f"{self.label}_{model.lower()}"
@@ -513,7 +492,7 @@ class DjangoReader:
         options = options.get("dict", {}) if isinstance(options, dict) else {}
         self.sql.tables.add(bare(self._table_of(model, {"options": options})))
 
-    def _add_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _add_field(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         name = self._string(operation, "name")
         self.new_fields.add((model.lower(), name))
         facts = field_facts(operation.kw(self.values, "field"))
@@ -540,7 +519,7 @@ class DjangoReader:
         elif facts.index:
             self._add("create_index", operation, model, name)
 
-    def _alter_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _alter_field(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         name = self._string(operation, "name")
         old_desc = (state or {}).get("fields", {}).get(name)
         old, new = field_facts(old_desc), field_facts(operation.kw(self.values, "field"))
@@ -567,7 +546,7 @@ class DjangoReader:
         if new.positive and not old.positive:
             self._add("add_check", operation, model, name, f"CHECK ({new.column(name)} >= 0)")
 
-    def _remove_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _remove_field(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         name = self._string(operation, "name")
         if (model.lower(), name) in self.new_fields:
             return
@@ -577,7 +556,7 @@ class DjangoReader:
             return
         self._add("drop_column", operation, model, old.column(name) if old else name)
 
-    def _rename_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _rename_field(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         old_name, new_name = self._string(operation, "old_name"), self._string(operation, "new_name")
         if (model.lower(), old_name) in self.new_fields:
             self.new_fields.add((model.lower(), new_name))
@@ -587,16 +566,16 @@ class DjangoReader:
             return  # db_column keeps the column name
         self._add("rename_column", operation, model, old.column(old_name) if old else old_name, new_name)
 
-    def _delete_model(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _delete_model(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         self._add("drop_table", operation, self._table_of(model, state))
 
-    def _rename_model(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _rename_model(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         if state is not None and isinstance(state.get("options", {}).get("db_table"), str):
             return  # an explicit db_table keeps the table name
         new_name = self._string(operation, "new_name")
         self._add("rename_table", operation, self._table_of(model, state), "", self._table_of(new_name, None))
 
-    def _alter_model_table(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _alter_model_table(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         table = operation.kw(self.values, "table")
         new = table if isinstance(table, str) else f"{self.label}_{model.lower()}"
         old = self._table_of(model, state) if state is not None else ""
@@ -604,38 +583,38 @@ class DjangoReader:
             return
         self._add("rename_table", operation, old or model, "", new)
 
-    def _alter_unique_together(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _alter_unique_together(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         added = self._together(operation, state, "unique_together")
         if added:
             self._add("add_unique", operation, model, ", ".join(added[0]))
 
-    def _alter_index_together(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _alter_index_together(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         added = self._together(operation, state, "index_together")
         if added:
             self._add("create_index", operation, model, ", ".join(added[0]))
 
-    def _together(self, operation: Operation, state: Optional[Dict[str, Any]], key: str) -> List[Tuple[str, ...]]:
+    def _together(self, operation: Operation, state: Optional[DjangoModelState], key: str) -> List[Tuple[str, ...]]:
         if state is None:
             return []
         old = _sets(state.get("options", {}).get(key))
         new = _sets(operation.kw(self.values, key))
         return sorted(new - old)
 
-    def _add_index(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _add_index(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         index = operation.kw(self.values, "index")
         name = index.get("kwargs", {}).get("name") if isinstance(index, dict) else None
         self._add("create_index", operation, model, _index_fields(index), name if isinstance(name, str) else "")
 
-    def _remove_index(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _remove_index(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         self._add("drop_index", operation, model, "", self._string(operation, "name"))
 
-    def _add_index_concurrently(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _add_index_concurrently(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         if self.migration.atomic:
             self._add("concurrent_in_transaction", operation, model)
 
     _remove_index_concurrently = _add_index_concurrently
 
-    def _add_constraint(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _add_constraint(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         constraint = operation.kw(self.values, "constraint")
         kind = short_class(constraint)
         name = constraint.get("kwargs", {}).get("name", "") if isinstance(constraint, dict) else ""
@@ -683,7 +662,7 @@ def _snake(name: str) -> str:
     return "".join(out)
 
 
-def _unmanaged(state: Dict[str, Any]) -> bool:
+def _unmanaged(state: DjangoModelState) -> bool:
     options = state.get("options", {})
     return options.get("managed") is False or options.get("proxy") is True
 
@@ -701,7 +680,7 @@ def _index_fields(index: Any) -> str:
     return ", ".join(f for f in fields if isinstance(f, str)) if isinstance(fields, list) else ""
 
 
-def _has_not_null_check(state: Optional[Dict[str, Any]], column: str) -> bool:
+def _has_not_null_check(state: Optional[DjangoModelState], column: str) -> bool:
     """A validated CheckConstraint(condition=Q(column__isnull=False)) on the model."""
     for entry in ((state or {}).get("constraints") or {}).values():
         if not entry.get("validated"):

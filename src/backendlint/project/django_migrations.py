@@ -7,32 +7,18 @@ from __future__ import annotations
 import ast
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from backendlint.api import DJANGO_OPERATION_SIGNATURES
 from backendlint.project import django_models, sql_schema
 from backendlint.project.django_fields import read_field, read_index, read_meta_value
 from backendlint.project.pyast import UNKNOWN, Imports, kwargs, last_name, literal
 
-#: Operation -> its positional parameters (Django's signatures).
-_PARAMS: Dict[str, Tuple[str, ...]] = {
-    "CreateModel": ("name", "fields", "options", "bases", "managers"),
-    "DeleteModel": ("name",),
-    "RenameModel": ("old_name", "new_name"),
-    "AlterModelTable": ("name", "table"),
-    "AddField": ("model_name", "name", "field", "preserve_default"),
-    "AlterField": ("model_name", "name", "field", "preserve_default"),
-    "RemoveField": ("model_name", "name"),
-    "RenameField": ("model_name", "old_name", "new_name"),
-    "AddIndex": ("model_name", "index"),
-    "AddIndexConcurrently": ("model_name", "index"),
-    "RemoveIndex": ("model_name", "name"),
-    "RemoveIndexConcurrently": ("model_name", "name"),
-    "RenameIndex": ("model_name", "new_name", "old_name", "old_fields"),
-    "AddConstraint": ("model_name", "constraint"),
-    "AddConstraintNotValid": ("model_name", "constraint"),
-    "RemoveConstraint": ("model_name", "name"),
-    "AlterUniqueTogether": ("name", "unique_together"),
-    "AlterIndexTogether": ("name", "index_together"),
-    "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
-}
+#: The operations whose effect on the schema is replayed (their arguments are named by
+#: Django's signatures, :data:`backendlint.api.DJANGO_OPERATION_SIGNATURES`).
+_REPLAYED = frozenset({
+    "CreateModel", "DeleteModel", "RenameModel", "AlterModelTable", "AddField", "AlterField", "RemoveField",
+    "RenameField", "AddIndex", "AddIndexConcurrently", "RemoveIndex", "RemoveIndexConcurrently", "RenameIndex",
+    "AddConstraint", "AddConstraintNotValid", "RemoveConstraint", "AlterUniqueTogether", "AlterIndexTogether", "RunSQL",
+})
 
 
 def _bind(call: ast.Call, params: Sequence[str]) -> Dict[str, ast.AST]:
@@ -73,10 +59,9 @@ def read_migration(tree: ast.Module, imports: Imports, relpath: str, constants: 
 
 def _operation(call: ast.Call, imports: Imports, relpath: str, constants: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     kind = last_name(call.func)
-    params = _PARAMS.get(kind)
-    if params is None:
+    if kind not in _REPLAYED:
         return None
-    args = _bind(call, params)
+    args = _bind(call, DJANGO_OPERATION_SIGNATURES[kind])
     out: Dict[str, Any] = {"op": kind, "line": call.lineno}
     for key in ("name", "model_name", "old_name", "new_name", "table"):
         if key in args:

@@ -30,42 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
+from backendlint.api import DJANGO_MIGRATION_BASES, DJANGO_NESTED_OPERATIONS, DJANGO_OPERATION_SIGNATURES
 from backendlint.project.facts import register
 
-MIGRATION_BASES = frozenset({"django.db.migrations.Migration", "django.db.migrations.migration.Migration"})
 _BUILTINS = frozenset(dir(builtins))
-
-#: Positional parameter names of the operations whose arguments are read.
-SIGNATURES: Dict[str, Tuple[str, ...]] = {
-    "CreateModel": ("name", "fields", "options", "bases", "managers"),
-    "DeleteModel": ("name",),
-    "RenameModel": ("old_name", "new_name"),
-    "AlterModelTable": ("name", "table"),
-    "AlterModelTableComment": ("name", "table_comment"),
-    "AlterModelOptions": ("name", "options"),
-    "AlterModelManagers": ("name", "managers"),
-    "AlterUniqueTogether": ("name", "unique_together"),
-    "AlterIndexTogether": ("name", "index_together"),
-    "AlterOrderWithRespectTo": ("name", "order_with_respect_to"),
-    "AddField": ("model_name", "name", "field", "preserve_default"),
-    "AlterField": ("model_name", "name", "field", "preserve_default"),
-    "RemoveField": ("model_name", "name"),
-    "RenameField": ("model_name", "old_name", "new_name"),
-    "AddIndex": ("model_name", "index"),
-    "AddIndexConcurrently": ("model_name", "index"),
-    "RemoveIndex": ("model_name", "name"),
-    "RemoveIndexConcurrently": ("model_name", "name"),
-    "RenameIndex": ("model_name", "new_name", "old_name", "old_fields"),
-    "AddConstraint": ("model_name", "constraint"),
-    "AddConstraintNotValid": ("model_name", "constraint"),
-    "RemoveConstraint": ("model_name", "name"),
-    "ValidateConstraint": ("model_name", "name"),
-    "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
-    "RunPython": ("code", "reverse_code", "atomic", "hints", "elidable"),
-    "SeparateDatabaseAndState": ("database_operations", "state_operations"),
-}
-#: Keyword arguments that hold a list of operations.
-NESTED = ("database_operations", "state_operations")
+MIGRATION_BASES = DJANGO_MIGRATION_BASES
+#: Positional parameter names of the operations whose arguments are read, and the
+#: keyword arguments that hold a list of operations (shared with the rules through the API).
+SIGNATURES = DJANGO_OPERATION_SIGNATURES
+NESTED = DJANGO_NESTED_OPERATIONS
 #: The options AlterModelOptions replaces (Django's ``AlterModelOptions.ALTER_OPTION_KEYS``).
 ALTER_OPTION_KEYS = (
     "base_manager_name", "default_manager_name", "default_related_name", "get_latest_by", "managed",
