@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 #: A value :func:`literal` could not read.
@@ -70,6 +71,23 @@ class Imports:
 
     def imported(self, name: str) -> bool:
         return name.split(".", 1)[0] in self.aliases
+
+
+@dataclass
+class ClassRecord:
+    """A class as a module's per-file facts recorded it (``{"name", "qualname", ...}``), and
+    the file it came from; the ORM readers resolve these across files."""
+
+    record: Dict[str, Any]
+    relpath: str
+
+    @property
+    def name(self) -> str:
+        return self.record["name"]
+
+    @property
+    def qualname(self) -> str:
+        return self.record["qualname"]
 
 
 def _import_statements(body: List[ast.stmt]) -> List[ast.stmt]:
