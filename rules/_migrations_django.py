@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 import libcst as cst
+from backendlint_rules._migrations_cst import assignment, named_arguments, string
 from backendlint_rules._migrations_model import Change
 from backendlint_rules._migrations_sql import SqlState, bare, classify, statements_of
 
@@ -212,11 +213,8 @@ class Values:
 
     def value(self, node: cst.CSTNode) -> Any:
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            try:
-                value = node.evaluated_value
-            except (ValueError, SyntaxError, UnicodeError, MemoryError):
-                return {"expr": "?"}
-            return value if isinstance(value, str) else {"expr": "?"}
+            text = string(node)
+            return text if text is not None else {"expr": "?"}
         if isinstance(node, cst.Integer):
             return int(node.evaluated_value)
         if isinstance(node, cst.Float):
@@ -277,19 +275,7 @@ def read_operation(values: Values, node: cst.CSTNode) -> Optional[Operation]:
     name = qual.rsplit(".", 1)[-1]
     if not qual.startswith(OPERATION_MODULES) and qual not in IGNORE_MARKERS:
         return None
-    names = SIGNATURES.get(name, ())
-    args: Dict[str, cst.BaseExpression] = {}
-    position = 0
-    for arg in node.args:
-        if arg.star:
-            continue
-        if arg.keyword is not None:
-            args[arg.keyword.value] = arg.value
-        else:
-            if position < len(names):
-                args[names[position]] = arg.value
-            position += 1
-    return Operation(name, node, args)
+    return Operation(name, node, named_arguments(node, SIGNATURES.get(name, ())))
 
 
 def elements(node: Optional[cst.CSTNode]) -> List[cst.BaseExpression]:
@@ -366,21 +352,13 @@ def find_migration(values: Values, module: cst.Module) -> Optional[MigrationClas
             if not isinstance(line, cst.SimpleStatementLine):
                 continue
             for small in line.body:
-                target, value = _assignment(small)
+                target, value = assignment(small)
                 if target in ("atomic", "initial") and isinstance(value, cst.Name) and value.value in ("True", "False"):
                     setattr(found, target, value.value == "True")
                 elif target == "operations" and value is not None:
                     found.operations = elements(value)
         return found
     return None
-
-
-def _assignment(small: cst.BaseSmallStatement) -> Tuple[Optional[str], Optional[cst.BaseExpression]]:
-    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-        return small.targets[0].target.value, small.value
-    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-        return small.target.value, small.value
-    return None, None
 
 
 #: Operations that take a lock on an existing table until the migration commits.
