@@ -27,8 +27,8 @@ from backendlint.api import (
 
 IGNORE_MARKERS = frozenset({"django_migration_linter.IgnoreMigration", "django_migration_linter.operations.IgnoreMigration"})
 OPERATION_MODULES = ("django.db.migrations.", "django.contrib.postgres.operations.")
-#: Django's operation signatures and the arguments holding operations: the engine's tables,
-#: so that these readers name arguments as the project pass's migration history does.
+#: Django's operation signatures and the arguments holding operations, from the API: the
+#: tables the project pass's migration history names arguments by.
 SIGNATURES = DJANGO_OPERATION_SIGNATURES
 NESTED = DJANGO_NESTED_OPERATIONS
 
