@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Sequence
 
 import libcst as cst
@@ -158,13 +159,23 @@ def analysis(ctx: RuleContext) -> _FileAnalysis:
     return found
 
 
+@dataclass(frozen=True)
+class MigrationOptions:
+    """The options of every migration rule."""
+
+    include_tests: bool = False
+
+
 class MigrationRule(Rule):
-    """Reports the changes of ``kinds`` found in migration files."""
+    """Reports the changes of ``kinds`` found in migration files; the message of a change
+    of kind ``k`` is what the rule's method ``_k(change)`` returns."""
 
     kinds: ClassVar[FrozenSet[str]] = frozenset()
     languages = ("python", "sql")
     requires_text = REQUIRES_TEXT
     project_facts = ("migrations",)
+    message = "{what}; {fix}"
+    Options = MigrationOptions
 
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
@@ -208,8 +219,9 @@ class MigrationRule(Rule):
             elif change.span is not None:
                 self.report(message=message, span=change.span, severity=severity)
 
-    def describe(self, change: Change) -> Optional[str]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def describe(self, change: Change) -> Optional[str]:
+        handler = getattr(self, f"_{change.kind}", None)
+        return handler(change) if handler is not None else None
 
     def severity_of(self, change: Change) -> Any:
         return None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
+from backendlint_rules._migrations_cst import assignment, named_arguments, string
 from backendlint_rules._migrations_model import Change
 from backendlint_rules._migrations_sql import SqlState, bare, classify, statements_of
 
@@ -74,7 +75,7 @@ def find_revision(module: cst.Module) -> Optional[Revision]:
             setattr(found, statement.name.value, statement)
         elif isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
-                target, value = _assignment(small)
+                target, value = assignment(small)
                 if target == "revision":
                     found.has_revision = True
                 elif target == "down_revision":
@@ -97,14 +98,6 @@ def _imports_op(module: cst.Module) -> bool:
             if isinstance(small, cst.Import) and any(dotted_name(a.name) == "alembic.op" for a in small.names):
                 return True
     return False
-
-
-def _assignment(small: cst.BaseSmallStatement) -> Tuple[Optional[str], Optional[cst.BaseExpression]]:
-    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-        return small.targets[0].target.value, small.value
-    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-        return small.target.value, small.value
-    return None, None
 
 
 def is_empty(function: Optional[cst.FunctionDef]) -> bool:
@@ -171,37 +164,16 @@ class _Collector(cst.CSTVisitor):
         method = func.attr.value
         qual = self.ctx.qualname(func) or ""
         if qual == f"alembic.op.{method}" and method in OP_SIGNATURES:
-            self.calls.append(_Call(node, method, _named(node, OP_SIGNATURES[method]), autocommit=self.autocommit > 0))
+            self.calls.append(_Call(node, method, named_arguments(node, OP_SIGNATURES[method]), autocommit=self.autocommit > 0))
             return
         receiver = dotted_name(func.value)
         if receiver in self.batches and method in BATCH_SIGNATURES:
-            call = _Call(node, method, _named(node, BATCH_SIGNATURES[method]), self.batches[receiver], self.autocommit > 0)
+            call = _Call(node, method, named_arguments(node, BATCH_SIGNATURES[method]), self.batches[receiver], self.autocommit > 0)
             self.calls.append(call)
 
 
-def _named(node: cst.Call, names: Tuple[str, ...]) -> Dict[str, cst.BaseExpression]:
-    out: Dict[str, cst.BaseExpression] = {}
-    position = 0
-    for arg in node.args:
-        if arg.star:
-            continue
-        if arg.keyword is not None:
-            out[arg.keyword.value] = arg.value
-        else:
-            if position < len(names):
-                out[names[position]] = arg.value
-            position += 1
-    return out
-
-
 def _string(node: Optional[cst.CSTNode]) -> str:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        try:
-            value = node.evaluated_value
-        except (ValueError, SyntaxError, UnicodeError, MemoryError):
-            return ""
-        return value if isinstance(value, str) else ""
-    return ""
+    return string(node) or ""
 
 
 def _true(node: Optional[cst.CSTNode]) -> bool:
@@ -398,11 +370,16 @@ class AlembicReader:
         if _false(args.get("nullable")) and not _false(args.get("existing_nullable")):
             self._add("set_not_null", call, table, column)
 
+    def _concurrently(self, call: _Call, table: str) -> bool:
+        """``postgresql_concurrently=True``: judged only for running inside a transaction."""
+        if not _true(call.args.get("postgresql_concurrently")):
+            return False
+        if not call.autocommit:
+            self._add("concurrent_in_transaction", call, table)
+        return True
+
     def _create_index(self, call: _Call, table: str) -> None:
-        concurrently = _true(call.args.get("postgresql_concurrently"))
-        if concurrently:
-            if not call.autocommit:
-                self._add("concurrent_in_transaction", call, table)
+        if self._concurrently(call, table):
             return
         name = _string(call.args.get("index_name"))
         if name:
@@ -412,9 +389,7 @@ class AlembicReader:
             self._altered(table)
 
     def _drop_index(self, call: _Call, table: str) -> None:
-        if _true(call.args.get("postgresql_concurrently")):
-            if not call.autocommit:
-                self._add("concurrent_in_transaction", call, table)
+        if self._concurrently(call, table):
             return
         name = _string(call.args.get("index_name"))
         if name.lower() in self.sql.indexes or self._new(table):
@@ -422,27 +397,25 @@ class AlembicReader:
         self._add("drop_index", call, table, "", name)
         self._altered(table)
 
+    def _constraint(self, kind: str, call: _Call, table: str, detail: str) -> None:
+        """A constraint added to an existing table."""
+        if not self._new(table):
+            self._add(kind, call, table, "", detail)
+            self._altered(table)
+
     def _create_foreign_key(self, call: _Call, table: str) -> None:
-        if self._new(table) or _true(call.args.get("postgresql_not_valid")):
-            return
-        self._add("add_foreign_key", call, table, "", _string(call.args.get("referent_table")))
-        self._altered(table)
+        if not _true(call.args.get("postgresql_not_valid")):
+            self._constraint("add_foreign_key", call, table, _string(call.args.get("referent_table")))
 
     def _create_check_constraint(self, call: _Call, table: str) -> None:
-        if self._new(table) or _true(call.args.get("postgresql_not_valid")):
-            return
-        self._add("add_check", call, table, "", _string(call.args.get("constraint_name")))
-        self._altered(table)
+        if not _true(call.args.get("postgresql_not_valid")):
+            self._constraint("add_check", call, table, _string(call.args.get("constraint_name")))
 
     def _create_unique_constraint(self, call: _Call, table: str) -> None:
-        if not self._new(table):
-            self._add("add_unique", call, table, "", _string(call.args.get("constraint_name")))
-            self._altered(table)
+        self._constraint("add_unique", call, table, _string(call.args.get("constraint_name")))
 
     def _create_primary_key(self, call: _Call, table: str) -> None:
-        if not self._new(table):
-            self._add("add_primary_key", call, table, "", _string(call.args.get("constraint_name")))
-            self._altered(table)
+        self._constraint("add_primary_key", call, table, _string(call.args.get("constraint_name")))
 
     def _execute(self, call: _Call, table: str) -> None:
         node = call.args.get("sqltext")

@@ -9,48 +9,28 @@ history recorded for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 import libcst as cst
+from backendlint_rules._migrations_cst import assignment, named_arguments, string
 from backendlint_rules._migrations_model import Change
 from backendlint_rules._migrations_sql import SqlState, bare, classify, statements_of
 
-from backendlint.api import RuleContext, dotted_name
+from backendlint.api import (
+    DJANGO_MIGRATION_BASES,
+    DJANGO_NESTED_OPERATIONS,
+    DJANGO_OPERATION_SIGNATURES,
+    DjangoModelState,
+    RuleContext,
+    dotted_name,
+)
 
-MIGRATION_BASES = frozenset({"django.db.migrations.Migration", "django.db.migrations.migration.Migration"})
 IGNORE_MARKERS = frozenset({"django_migration_linter.IgnoreMigration", "django_migration_linter.operations.IgnoreMigration"})
 OPERATION_MODULES = ("django.db.migrations.", "django.contrib.postgres.operations.")
-
-#: Positional parameter names of Django's operations (must agree with the project pass).
-SIGNATURES: Dict[str, Tuple[str, ...]] = {
-    "CreateModel": ("name", "fields", "options", "bases", "managers"),
-    "DeleteModel": ("name",),
-    "RenameModel": ("old_name", "new_name"),
-    "AlterModelTable": ("name", "table"),
-    "AlterModelTableComment": ("name", "table_comment"),
-    "AlterModelOptions": ("name", "options"),
-    "AlterModelManagers": ("name", "managers"),
-    "AlterUniqueTogether": ("name", "unique_together"),
-    "AlterIndexTogether": ("name", "index_together"),
-    "AlterOrderWithRespectTo": ("name", "order_with_respect_to"),
-    "AddField": ("model_name", "name", "field", "preserve_default"),
-    "AlterField": ("model_name", "name", "field", "preserve_default"),
-    "RemoveField": ("model_name", "name"),
-    "RenameField": ("model_name", "old_name", "new_name"),
-    "AddIndex": ("model_name", "index"),
-    "AddIndexConcurrently": ("model_name", "index"),
-    "RemoveIndex": ("model_name", "name"),
-    "RemoveIndexConcurrently": ("model_name", "name"),
-    "RenameIndex": ("model_name", "new_name", "old_name", "old_fields"),
-    "AddConstraint": ("model_name", "constraint"),
-    "AddConstraintNotValid": ("model_name", "constraint"),
-    "RemoveConstraint": ("model_name", "name"),
-    "ValidateConstraint": ("model_name", "name"),
-    "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
-    "RunPython": ("code", "reverse_code", "atomic", "hints", "elidable"),
-    "SeparateDatabaseAndState": ("database_operations", "state_operations"),
-}
-NESTED = ("database_operations", "state_operations")
+#: Django's operation signatures and the arguments holding operations, from the API: the
+#: tables the project pass's migration history names arguments by.
+SIGNATURES = DJANGO_OPERATION_SIGNATURES
+NESTED = DJANGO_NESTED_OPERATIONS
 
 # -- field knowledge (Django 5.2 on PostgreSQL) --------------------------------------------
 
@@ -233,11 +213,8 @@ class Values:
 
     def value(self, node: cst.CSTNode) -> Any:
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            try:
-                value = node.evaluated_value
-            except (ValueError, SyntaxError, UnicodeError, MemoryError):
-                return {"expr": "?"}
-            return value if isinstance(value, str) else {"expr": "?"}
+            text = string(node)
+            return text if text is not None else {"expr": "?"}
         if isinstance(node, cst.Integer):
             return int(node.evaluated_value)
         if isinstance(node, cst.Float):
@@ -298,19 +275,7 @@ def read_operation(values: Values, node: cst.CSTNode) -> Optional[Operation]:
     name = qual.rsplit(".", 1)[-1]
     if not qual.startswith(OPERATION_MODULES) and qual not in IGNORE_MARKERS:
         return None
-    names = SIGNATURES.get(name, ())
-    args: Dict[str, cst.BaseExpression] = {}
-    position = 0
-    for arg in node.args:
-        if arg.star:
-            continue
-        if arg.keyword is not None:
-            args[arg.keyword.value] = arg.value
-        else:
-            if position < len(names):
-                args[names[position]] = arg.value
-            position += 1
-    return Operation(name, node, args)
+    return Operation(name, node, named_arguments(node, SIGNATURES.get(name, ())))
 
 
 def elements(node: Optional[cst.CSTNode]) -> List[cst.BaseExpression]:
@@ -379,7 +344,7 @@ def find_migration(values: Values, module: cst.Module) -> Optional[MigrationClas
     for statement in module.body:
         if not isinstance(statement, cst.ClassDef) or statement.name.value != "Migration":
             continue
-        if not any(values.ctx.qualname(base.value) in MIGRATION_BASES for base in statement.bases):
+        if not any(values.ctx.qualname(base.value) in DJANGO_MIGRATION_BASES for base in statement.bases):
             continue
         found = MigrationClass(statement)
         body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else []
@@ -387,21 +352,13 @@ def find_migration(values: Values, module: cst.Module) -> Optional[MigrationClas
             if not isinstance(line, cst.SimpleStatementLine):
                 continue
             for small in line.body:
-                target, value = _assignment(small)
+                target, value = assignment(small)
                 if target in ("atomic", "initial") and isinstance(value, cst.Name) and value.value in ("True", "False"):
                     setattr(found, target, value.value == "True")
                 elif target == "operations" and value is not None:
                     found.operations = elements(value)
         return found
     return None
-
-
-def _assignment(small: cst.BaseSmallStatement) -> Tuple[Optional[str], Optional[cst.BaseExpression]]:
-    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-        return small.targets[0].target.value, small.value
-    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-        return small.target.value, small.value
-    return None, None
 
 
 #: Operations that take a lock on an existing table until the migration commits.
@@ -460,7 +417,7 @@ class DjangoReader:
             Change(kind, "django", label or operation.name, node=operation.node, table=table, column=column, detail=detail)
         )
 
-    def _model_before(self, path: str) -> Optional[Dict[str, Any]]:
+    def _model_before(self, path: str) -> Optional[DjangoModelState]:
         if self.history is None:
             return None
         return self.history.model_before(self.relpath, path)
@@ -469,7 +426,7 @@ class DjangoReader:
         value = operation.kw(self.values, name)
         return value if isinstance(value, str) else ""
 
-    def _table_of(self, model: str, state: Optional[Dict[str, Any]]) -> str:
+    def _table_of(self, model: str, state: Optional[Mapping[str, Any]]) -> str:
         options = state.get("options", {}) if state else {}
         table = options.get("db_table")
         return table if isinstance(table, str) else f"{self.label}_{model.lower()}"
@@ -513,7 +470,7 @@ class DjangoReader:
         options = options.get("dict", {}) if isinstance(options, dict) else {}
         self.sql.tables.add(bare(self._table_of(model, {"options": options})))
 
-    def _add_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _add_field(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         name = self._string(operation, "name")
         self.new_fields.add((model.lower(), name))
         facts = field_facts(operation.kw(self.values, "field"))
@@ -540,7 +497,7 @@ class DjangoReader:
         elif facts.index:
             self._add("create_index", operation, model, name)
 
-    def _alter_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _alter_field(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         name = self._string(operation, "name")
         old_desc = (state or {}).get("fields", {}).get(name)
         old, new = field_facts(old_desc), field_facts(operation.kw(self.values, "field"))
@@ -567,7 +524,7 @@ class DjangoReader:
         if new.positive and not old.positive:
             self._add("add_check", operation, model, name, f"CHECK ({new.column(name)} >= 0)")
 
-    def _remove_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _remove_field(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         name = self._string(operation, "name")
         if (model.lower(), name) in self.new_fields:
             return
@@ -577,7 +534,7 @@ class DjangoReader:
             return
         self._add("drop_column", operation, model, old.column(name) if old else name)
 
-    def _rename_field(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _rename_field(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         old_name, new_name = self._string(operation, "old_name"), self._string(operation, "new_name")
         if (model.lower(), old_name) in self.new_fields:
             self.new_fields.add((model.lower(), new_name))
@@ -587,16 +544,16 @@ class DjangoReader:
             return  # db_column keeps the column name
         self._add("rename_column", operation, model, old.column(old_name) if old else old_name, new_name)
 
-    def _delete_model(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _delete_model(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         self._add("drop_table", operation, self._table_of(model, state))
 
-    def _rename_model(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _rename_model(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         if state is not None and isinstance(state.get("options", {}).get("db_table"), str):
             return  # an explicit db_table keeps the table name
         new_name = self._string(operation, "new_name")
         self._add("rename_table", operation, self._table_of(model, state), "", self._table_of(new_name, None))
 
-    def _alter_model_table(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _alter_model_table(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         table = operation.kw(self.values, "table")
         new = table if isinstance(table, str) else f"{self.label}_{model.lower()}"
         old = self._table_of(model, state) if state is not None else ""
@@ -604,38 +561,38 @@ class DjangoReader:
             return
         self._add("rename_table", operation, old or model, "", new)
 
-    def _alter_unique_together(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _alter_unique_together(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         added = self._together(operation, state, "unique_together")
         if added:
             self._add("add_unique", operation, model, ", ".join(added[0]))
 
-    def _alter_index_together(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _alter_index_together(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         added = self._together(operation, state, "index_together")
         if added:
             self._add("create_index", operation, model, ", ".join(added[0]))
 
-    def _together(self, operation: Operation, state: Optional[Dict[str, Any]], key: str) -> List[Tuple[str, ...]]:
+    def _together(self, operation: Operation, state: Optional[DjangoModelState], key: str) -> List[Tuple[str, ...]]:
         if state is None:
             return []
         old = _sets(state.get("options", {}).get(key))
         new = _sets(operation.kw(self.values, key))
         return sorted(new - old)
 
-    def _add_index(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _add_index(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         index = operation.kw(self.values, "index")
         name = index.get("kwargs", {}).get("name") if isinstance(index, dict) else None
         self._add("create_index", operation, model, _index_fields(index), name if isinstance(name, str) else "")
 
-    def _remove_index(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _remove_index(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         self._add("drop_index", operation, model, "", self._string(operation, "name"))
 
-    def _add_index_concurrently(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _add_index_concurrently(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         if self.migration.atomic:
             self._add("concurrent_in_transaction", operation, model)
 
     _remove_index_concurrently = _add_index_concurrently
 
-    def _add_constraint(self, operation: Operation, model: str, state: Optional[Dict[str, Any]]) -> None:
+    def _add_constraint(self, operation: Operation, model: str, state: Optional[DjangoModelState]) -> None:
         constraint = operation.kw(self.values, "constraint")
         kind = short_class(constraint)
         name = constraint.get("kwargs", {}).get("name", "") if isinstance(constraint, dict) else ""
@@ -683,7 +640,7 @@ def _snake(name: str) -> str:
     return "".join(out)
 
 
-def _unmanaged(state: Dict[str, Any]) -> bool:
+def _unmanaged(state: DjangoModelState) -> bool:
     options = state.get("options", {})
     return options.get("managed") is False or options.get("proxy") is True
 
@@ -701,7 +658,7 @@ def _index_fields(index: Any) -> str:
     return ", ".join(f for f in fields if isinstance(f, str)) if isinstance(fields, list) else ""
 
 
-def _has_not_null_check(state: Optional[Dict[str, Any]], column: str) -> bool:
+def _has_not_null_check(state: Optional[DjangoModelState], column: str) -> bool:
     """A validated CheckConstraint(condition=Q(column__isnull=False)) on the model."""
     for entry in ((state or {}).get("constraints") or {}).values():
         if not entry.get("validated"):

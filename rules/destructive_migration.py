@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from backendlint_rules._migrations import MigrationRule, pick, subject
 from backendlint_rules._migrations_model import DESTRUCTIVE, Change
 
 from backendlint.api import Confidence, Severity
-
-
-@dataclass(frozen=True)
-class Options:
-    include_tests: bool = False
-
 
 _EXPAND_CONTRACT_COLUMN = "expand–contract: add the new column, write to both, backfill in batches, move reads to it, then drop the old one"
 
@@ -97,19 +90,13 @@ class DestructiveMigration(MigrationRule):
 
     code = "BL501"
     name = "destructive-migration"
-    message = "{what}; {fix}"
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     tags = ("migrations", "reliability")
     kinds = DESTRUCTIVE
-    Options = Options
 
     def severity_of(self, change: Change) -> Optional[Severity]:
         return Severity.MEDIUM if change.kind in ("change_type", "set_not_null", "rename_enum_value") else None
-
-    def describe(self, change: Change) -> Optional[str]:
-        handler = getattr(self, f"_{change.kind}", None)
-        return handler(change) if handler is not None else None
 
     # -- messages ---------------------------------------------------------------------------
     def _drop_column(self, change: Change) -> str:

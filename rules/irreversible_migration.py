@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
-
 from backendlint_rules._migrations import MigrationRule
 from backendlint_rules._migrations_model import IRREVERSIBLE, Change
 
 from backendlint.api import Confidence, Severity
-
-
-@dataclass(frozen=True)
-class Options:
-    include_tests: bool = False
 
 
 class IrreversibleMigration(MigrationRule):
@@ -68,33 +60,33 @@ class IrreversibleMigration(MigrationRule):
 
     code = "BL503"
     name = "irreversible-migration"
-    message = "{what}; {fix}"
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
     tags = ("migrations", "reliability")
     kinds = IRREVERSIBLE
-    Options = Options
 
-    def describe(self, change: Change) -> Optional[str]:
-        if change.kind == "run_python":
-            return (
-                "RunPython has no reverse_code, so migrating back past it raises IrreversibleError; pass "
-                "reverse_code= (a function that undoes it, or migrations.RunPython.noop when nothing needs undoing)"
-            )
-        if change.kind == "run_sql":
-            return (
-                "RunSQL has no reverse_sql, so migrating back past it raises IrreversibleError; pass reverse_sql= "
-                "(the SQL that undoes it, or migrations.RunSQL.noop when nothing needs undoing)"
-            )
-        if change.kind == "empty_downgrade":
-            return (
-                "downgrade() does nothing while upgrade() changes the database: `alembic downgrade` reports success and "
-                "leaves the new schema in place; write the inverse operations, or raise NotImplementedError to refuse "
-                "explicitly"
-            )
-        if change.kind == "missing_downgrade":
-            return (
-                "this revision has no downgrade(), so it cannot be unapplied; add one with the inverse operations, or one "
-                "that raises NotImplementedError to refuse explicitly"
-            )
-        return None
+    # -- messages ---------------------------------------------------------------------------
+    def _run_python(self, change: Change) -> str:
+        return (
+            "RunPython has no reverse_code, so migrating back past it raises IrreversibleError; pass "
+            "reverse_code= (a function that undoes it, or migrations.RunPython.noop when nothing needs undoing)"
+        )
+
+    def _run_sql(self, change: Change) -> str:
+        return (
+            "RunSQL has no reverse_sql, so migrating back past it raises IrreversibleError; pass reverse_sql= "
+            "(the SQL that undoes it, or migrations.RunSQL.noop when nothing needs undoing)"
+        )
+
+    def _empty_downgrade(self, change: Change) -> str:
+        return (
+            "downgrade() does nothing while upgrade() changes the database: `alembic downgrade` reports success and "
+            "leaves the new schema in place; write the inverse operations, or raise NotImplementedError to refuse "
+            "explicitly"
+        )
+
+    def _missing_downgrade(self, change: Change) -> str:
+        return (
+            "this revision has no downgrade(), so it cannot be unapplied; add one with the inverse operations, or one "
+            "that raises NotImplementedError to refuse explicitly"
+        )

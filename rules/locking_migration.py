@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, Optional
 
 from backendlint_rules._migrations import MigrationRule, pick, subject
 from backendlint_rules._migrations_model import LOCKING, Change, MigrationFile
 
 from backendlint.api import Confidence, Severity
 
-
-@dataclass(frozen=True)
-class Options:
-    include_tests: bool = False
-
-
 _FIELD_OPS = ("AddField", "AlterField")
+_AUTOCOMMIT = "with op.get_context().autocommit_block():"
+_NOT_VALID_SQL = "add it with NOT VALID, then VALIDATE CONSTRAINT in a separate migration"
+
+
+def _concurrently(statement: str, alembic_call: str, django: str) -> Dict[str, str]:
+    """The recipes for building or dropping an index with CONCURRENTLY (``CREATE INDEX``,
+    ``op.create_index``) per framework."""
+    return {
+        "django": django,
+        "alembic": f"op.{alembic_call}(..., postgresql_concurrently=True) inside {_AUTOCOMMIT}",
+        "alembic_sql": f"{statement} CONCURRENTLY inside {_AUTOCOMMIT}",
+        "django_sql": f"{statement} CONCURRENTLY in a migration with atomic = False",
+        "sql": f"{statement} CONCURRENTLY, outside a transaction block",
+    }
 
 
 class LockingMigration(MigrationRule):
@@ -99,22 +106,16 @@ class LockingMigration(MigrationRule):
 
     code = "BL502"
     name = "locking-migration"
-    message = "{what}; {fix}"
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
     tags = ("migrations", "performance", "postgresql")
     kinds = LOCKING
-    Options = Options
 
     def applies(self, migration: MigrationFile) -> bool:
         return super().applies(migration) and self.ctx.file.dialect == "postgres"
 
     def severity_of(self, change: Change) -> Optional[Severity]:
         return Severity.HIGH if change.kind == "concurrent_in_transaction" else None
-
-    def describe(self, change: Change) -> Optional[str]:
-        handler = getattr(self, f"_{change.kind}", None)
-        return handler(change) if handler is not None else None
 
     # -- messages ---------------------------------------------------------------------------
     def _create_index(self, change: Change) -> str:
@@ -123,13 +124,7 @@ class LockingMigration(MigrationRule):
             if change.label in _FIELD_OPS
             else "use AddIndexConcurrently (django.contrib.postgres.operations) in a migration with atomic = False"
         )
-        fix = pick(change, {
-            "django": django,
-            "alembic": "op.create_index(..., postgresql_concurrently=True) inside with op.get_context().autocommit_block():",
-            "alembic_sql": "CREATE INDEX CONCURRENTLY inside with op.get_context().autocommit_block():",
-            "django_sql": "CREATE INDEX CONCURRENTLY in a migration with atomic = False",
-            "sql": "CREATE INDEX CONCURRENTLY, outside a transaction block",
-        })
+        fix = pick(change, _concurrently("CREATE INDEX", "create_index", django))
         index = f"index `{change.detail}`" if change.detail else "an index"
         return (
             f"{change.label} builds {index} on {subject(change)} without CONCURRENTLY: writes to the table wait for the "
@@ -137,13 +132,8 @@ class LockingMigration(MigrationRule):
         )
 
     def _drop_index(self, change: Change) -> str:
-        fix = pick(change, {
-            "django": "use RemoveIndexConcurrently (django.contrib.postgres.operations) in a migration with atomic = False",
-            "alembic": "op.drop_index(..., postgresql_concurrently=True) inside with op.get_context().autocommit_block():",
-            "alembic_sql": "DROP INDEX CONCURRENTLY inside with op.get_context().autocommit_block():",
-            "django_sql": "DROP INDEX CONCURRENTLY in a migration with atomic = False",
-            "sql": "DROP INDEX CONCURRENTLY, outside a transaction block",
-        })
+        django = "use RemoveIndexConcurrently (django.contrib.postgres.operations) in a migration with atomic = False"
+        fix = pick(change, _concurrently("DROP INDEX", "drop_index", django))
         index = f"index `{change.detail}`" if change.detail else "the index"
         of = f" of {subject(change)}" if change.table else ""
         return (
@@ -155,8 +145,8 @@ class LockingMigration(MigrationRule):
         fix = pick(change, {
             "django": "set atomic = False on the Migration and keep the concurrent operations alone in it",
             "django_sql": "set atomic = False on the Migration and keep the concurrent statements alone in it",
-            "alembic": "run it inside with op.get_context().autocommit_block():",
-            "alembic_sql": "run it inside with op.get_context().autocommit_block():",
+            "alembic": f"run it inside {_AUTOCOMMIT}",
+            "alembic_sql": f"run it inside {_AUTOCOMMIT}",
             "sql": "run it outside BEGIN … COMMIT (goose: -- +goose NO TRANSACTION; dbmate: -- migrate:up transaction:false)",
         })
         return f"{change.label} cannot run inside a transaction block, and this migration runs in one, so it fails; {fix}"
@@ -168,7 +158,7 @@ class LockingMigration(MigrationRule):
             "a later migration (SeparateDatabaseAndState with RunSQL)",
             "alembic": "add it with op.create_foreign_key(..., postgresql_not_valid=True), then VALIDATE CONSTRAINT in a "
             "later migration",
-            "sql": "add it with NOT VALID, then VALIDATE CONSTRAINT in a separate migration",
+            "sql": _NOT_VALID_SQL,
         })
         return (
             f"{change.label} adds a foreign key on {subject(change)}{target} and validates every row while both tables are "
@@ -181,7 +171,7 @@ class LockingMigration(MigrationRule):
             "(django.contrib.postgres.operations)",
             "alembic": "use op.create_check_constraint(..., postgresql_not_valid=True), then VALIDATE CONSTRAINT in a later "
             "migration",
-            "sql": "add it with NOT VALID, then VALIDATE CONSTRAINT in a separate migration",
+            "sql": _NOT_VALID_SQL,
         })
         if change.detail.startswith("CHECK"):
             what = change.detail

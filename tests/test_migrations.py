@@ -18,10 +18,11 @@ from backendlint_rules import _migrations_django as django_reader
 from backendlint_rules._migrations import sql_migration_kind
 from backendlint_rules._migrations_sql import SqlState, classify, statements_of
 
+from backendlint import api
 from backendlint.api import Rule
 from backendlint.discovery import SourceFile
 from backendlint.engine.lint import Job, lint_file
-from backendlint.project import facts
+from backendlint.project import facts, gather
 from backendlint.project import migrations as history
 from backendlint.sql.parse import parse_sql
 from tests.helpers.lint import FIXTURES, found, lint, settings_for
@@ -377,6 +378,73 @@ def test_project_pass_and_rules_encode_operations_alike(path):
 def test_both_readers_name_positional_arguments_alike():
     for name, parameters in history.SIGNATURES.items():
         assert django_reader.SIGNATURES[name] == parameters
+
+
+def test_one_table_of_operation_signatures():
+    """The project pass and the rules name arguments from the one table the API holds."""
+    assert history.SIGNATURES is api.DJANGO_OPERATION_SIGNATURES
+    assert django_reader.SIGNATURES is api.DJANGO_OPERATION_SIGNATURES
+    assert history.NESTED is django_reader.NESTED is api.DJANGO_NESTED_OPERATIONS
+
+
+_ALIASED = """
+from django.db import migrations as m, models
+from django.db.migrations import AddField as Add
+
+from ..fields import MoneyField
+
+
+class Migration(m.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        Add("order", "total", MoneyField(null=True)),
+        m.AddIndex(model_name="order", index=models.Index(fields=["total"], name="order_total_idx")),
+        m.RunPython(m.RunPython.noop),
+    ]
+"""
+
+
+def test_history_and_catalogue_read_the_same_operations():
+    """One reader: both gatherers see the same operations, named through the imports
+    (aliases and relative imports included), at the same lines."""
+    relpath = "shop/migrations/0002_total.py"
+    text = _ALIASED.lstrip("\n")
+    read = history.read_django_migration(text, relpath)
+    assert read is not None
+    assert [op["op"] for op in read["operations"]] == ["AddField", "AddIndex", "RunPython"]
+    added = read["operations"][0]["kwargs"]
+    assert (added["model_name"], added["name"]) == ("order", "total")
+    assert added["field"]["call"] == "shop.fields.MoneyField"
+    catalogued = gather.read(relpath, "python", text, "postgres")["django_migration"]["ops"]
+    assert [(op["op"], op["line"]) for op in catalogued] == [(op["op"], op["line"]) for op in read["operations"][:2]]
+    assert catalogued[0]["field"]["type"] == "MoneyField"
+    assert [item["column"] for item in catalogued[1]["index"]["items"]] == ["total"]
+
+
+def test_project_pass_and_rules_resolve_relative_imports_alike(tmp_path):
+    relpath = "shop/migrations/0002_total.py"
+    _write(tmp_path, {"shop/__init__.py": "", "shop/migrations/__init__.py": "", relpath: _ALIASED})
+    path = tmp_path / relpath
+    _ENCODED.clear()
+    settings = dataclasses.replace(settings_for(tmp_path, ["BL"]), enabled=("XT501",))
+    lint_file(SourceFile(path, relpath, "python"), Job(settings=settings, rules=(_Encoder,)))
+    read = history.read_django_migration(path.read_text(encoding="utf-8"), relpath)
+    assert _ENCODED[0] == ("AddField", read["operations"][0]["kwargs"])
+    assert _ENCODED[0][1]["field"]["call"] == "shop.fields.MoneyField"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_history_reads_migrations_with_any_line_endings(newline):
+    text = _migration("[]", _CREATE).replace("\n", newline)
+    read = history.read_django_migration(text, "shop/migrations/0001_initial.py")
+    assert read is not None
+    assert [op["op"] for op in read["operations"]] == ["CreateModel"]
+
+
+def test_history_skips_modules_that_define_no_migration_class():
+    text = 'OPERATIONS = """\nclass Migration(migrations.Migration):\n    operations = []\n"""\n'
+    assert history.read_django_migration(text, "shop/migrations/test_strings.py") is None
+    assert history.read_django_migration("import x\nMigration = x.Migration\noperations = []\n", "a/migrations/0001_x.py") is None
 
 
 # -- .sql migration files -------------------------------------------------------------------------

@@ -30,12 +30,14 @@ from typing import (
     Any,
     ClassVar,
     Dict,
+    FrozenSet,
     List,
     Mapping,
     Optional,
     Sequence,
     Tuple,
     Type,
+    TypedDict,
 )
 
 import libcst as cst
@@ -51,6 +53,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Binding",
     "Confidence",
+    "DJANGO_MIGRATION_BASES",
+    "DJANGO_NESTED_OPERATIONS",
+    "DJANGO_OPERATION_SIGNATURES",
+    "DjangoModelState",
     "FileInfo",
     "LoopFrame",
     "NoOptions",
@@ -372,3 +378,62 @@ def _dedent_doc(doc: str) -> str:
     import inspect
 
     return inspect.cleandoc(doc) if doc else ""
+
+
+# -- Django migrations: shared by the project pass's migration history and the rules ----------
+
+#: Django's migration operations -> their positional parameters (Django 5.2), so that the
+#: project pass (stdlib ``ast``) and a rule (LibCST) name the arguments of
+#: ``AddField("order", "qty", models.IntegerField())`` alike.
+DJANGO_OPERATION_SIGNATURES: Mapping[str, Tuple[str, ...]] = {
+    "CreateModel": ("name", "fields", "options", "bases", "managers"),
+    "DeleteModel": ("name",),
+    "RenameModel": ("old_name", "new_name"),
+    "AlterModelTable": ("name", "table"),
+    "AlterModelTableComment": ("name", "table_comment"),
+    "AlterModelOptions": ("name", "options"),
+    "AlterModelManagers": ("name", "managers"),
+    "AlterUniqueTogether": ("name", "unique_together"),
+    "AlterIndexTogether": ("name", "index_together"),
+    "AlterOrderWithRespectTo": ("name", "order_with_respect_to"),
+    "AddField": ("model_name", "name", "field", "preserve_default"),
+    "AlterField": ("model_name", "name", "field", "preserve_default"),
+    "RemoveField": ("model_name", "name"),
+    "RenameField": ("model_name", "old_name", "new_name"),
+    "AddIndex": ("model_name", "index"),
+    "AddIndexConcurrently": ("model_name", "index"),
+    "RemoveIndex": ("model_name", "name"),
+    "RemoveIndexConcurrently": ("model_name", "name"),
+    "RenameIndex": ("model_name", "new_name", "old_name", "old_fields"),
+    "AddConstraint": ("model_name", "constraint"),
+    "AddConstraintNotValid": ("model_name", "constraint"),
+    "RemoveConstraint": ("model_name", "name"),
+    "ValidateConstraint": ("model_name", "name"),
+    "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
+    "RunPython": ("code", "reverse_code", "atomic", "hints", "elidable"),
+    "SeparateDatabaseAndState": ("database_operations", "state_operations"),
+}
+#: The arguments that hold a list of operations (``SeparateDatabaseAndState``, ``RunSQL``).
+DJANGO_NESTED_OPERATIONS: Tuple[str, ...] = ("database_operations", "state_operations")
+#: What a migration module's ``class Migration`` derives from, qualified.
+DJANGO_MIGRATION_BASES: FrozenSet[str] = frozenset(
+    {"django.db.migrations.Migration", "django.db.migrations.migration.Migration"}
+)
+
+
+class DjangoModelState(TypedDict):
+    """A Django model as the app's earlier migrations left it (the migration *state*, never
+    the database): what ``ctx.project.get("migrations").model_before(relpath, path)``
+    returns. Arguments are encoded as the history encodes them: constants as themselves,
+    lists as lists, ``{"name": q}``, ``{"call": q, "args": [...], "kwargs": {...}}``,
+    ``{"dict": {...}}``, ``{"expr": "?"}`` for anything else."""
+
+    #: The model's name as last written (``CreateModel``/``RenameModel``).
+    name: str
+    #: Field name -> its encoded field call, in declaration order.
+    fields: Dict[str, Any]
+    #: ``CreateModel(options=...)`` as changed by ``AlterModelOptions``, ``AlterModelTable``
+    #: (``db_table``), ``AlterUniqueTogether`` and ``AlterIndexTogether``.
+    options: Dict[str, Any]
+    #: Constraint name -> ``{"constraint": encoded call, "validated": bool}``.
+    constraints: Dict[str, Any]

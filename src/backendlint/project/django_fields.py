@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Dict, List, Optional
 
-from backendlint.project.pyast import UNKNOWN, Imports, dotted, has_star_kwargs, kwargs, last_name, literal
+from backendlint.project.pyast import UNKNOWN, Imports, assignment, dotted, has_star_kwargs, kwargs, last_name, literal
 
 #: Libraries whose ``...Field`` classes are not model fields.
 _NOT_MODEL_FIELDS = (
@@ -266,13 +266,8 @@ META_KEYS = (
 def read_meta(cls: ast.ClassDef, imports: Imports, constants: Dict[str, Any]) -> Dict[str, Any]:
     meta: Dict[str, Any] = {}
     for node in cls.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            key, value = node.targets[0].id, node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            key, value = node.target.id, node.value
-        else:
-            continue
-        if key in META_KEYS:
+        key, value = assignment(node)
+        if key in META_KEYS and value is not None:
             read = read_meta_value(key, value, imports, constants)
             if read is not UNKNOWN:
                 meta[key] = read

@@ -1,6 +1,8 @@
-"""Django migrations: the operations of each migration file (read with ``ast``), and
-their replay per app, in migration order, into the model state they leave; that
-state becomes tables the same way models do. ``RunSQL`` DDL is read with sqlglot."""
+"""Django migrations as schema: the operations of each migration file (read by
+:mod:`.django_operations`, the reader the migration history shares; fields, indexes and
+options read from their arguments with :mod:`.django_fields`, ``RunSQL`` DDL with
+sqlglot), and their replay per app, in migration order, into the model state they
+leave; that state becomes tables the same way models do."""
 
 from __future__ import annotations
 
@@ -9,36 +11,16 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from backendlint.project import django_models, sql_schema
 from backendlint.project.django_fields import read_field, read_index, read_meta_value
-from backendlint.project.pyast import UNKNOWN, Imports, kwargs, last_name, literal
+from backendlint.project.django_operations import MigrationReader, Operation
+from backendlint.project.pyast import UNKNOWN, Imports, literal
 
-#: Operation -> its positional parameters (Django's signatures).
-_PARAMS: Dict[str, Tuple[str, ...]] = {
-    "CreateModel": ("name", "fields", "options", "bases", "managers"),
-    "DeleteModel": ("name",),
-    "RenameModel": ("old_name", "new_name"),
-    "AlterModelTable": ("name", "table"),
-    "AddField": ("model_name", "name", "field", "preserve_default"),
-    "AlterField": ("model_name", "name", "field", "preserve_default"),
-    "RemoveField": ("model_name", "name"),
-    "RenameField": ("model_name", "old_name", "new_name"),
-    "AddIndex": ("model_name", "index"),
-    "AddIndexConcurrently": ("model_name", "index"),
-    "RemoveIndex": ("model_name", "name"),
-    "RemoveIndexConcurrently": ("model_name", "name"),
-    "RenameIndex": ("model_name", "new_name", "old_name", "old_fields"),
-    "AddConstraint": ("model_name", "constraint"),
-    "AddConstraintNotValid": ("model_name", "constraint"),
-    "RemoveConstraint": ("model_name", "name"),
-    "AlterUniqueTogether": ("name", "unique_together"),
-    "AlterIndexTogether": ("name", "index_together"),
-    "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
-}
-
-
-def _bind(call: ast.Call, params: Sequence[str]) -> Dict[str, ast.AST]:
-    bound = {name: arg for name, arg in zip(params, call.args)}
-    bound.update(kwargs(call))
-    return bound
+#: The operations whose effect on the schema is replayed (their arguments are named by
+#: Django's signatures, :data:`backendlint.api.DJANGO_OPERATION_SIGNATURES`).
+_REPLAYED = frozenset({
+    "CreateModel", "DeleteModel", "RenameModel", "AlterModelTable", "AddField", "AlterField", "RemoveField",
+    "RenameField", "AddIndex", "AddIndexConcurrently", "RemoveIndex", "RemoveIndexConcurrently", "RenameIndex",
+    "AddConstraint", "AddConstraintNotValid", "RemoveConstraint", "AlterUniqueTogether", "AlterIndexTogether", "RunSQL",
+})
 
 
 def _text(node: Optional[ast.AST], constants: Dict[str, Any]) -> str:
@@ -53,30 +35,23 @@ def app_of(relpath: str) -> str:
 
 def read_migration(tree: ast.Module, imports: Imports, relpath: str, constants: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """``{"app", "name", "ops"}`` of a migration module's ``Migration.operations``."""
-    operations: Optional[ast.AST] = None
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "Migration":
-            for stmt in node.body:
-                if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "operations" for t in stmt.targets):
-                    operations = stmt.value
-    if not isinstance(operations, (ast.List, ast.Tuple)):
+    migration = MigrationReader(imports).migration(tree, require_base=False)
+    if migration is None or migration.operations is None:
         return None
     ops = []
-    for element in operations.elts:
-        if isinstance(element, ast.Call):
-            found = _operation(element, imports, relpath, constants)
+    for operation in migration.operations:
+        if operation is not None:
+            found = _operation(operation, imports, relpath, constants)
             if found is not None:
                 ops.append(found)
     name = relpath.rsplit("/", 1)[-1][:-3]
     return {"app": app_of(relpath), "name": name, "ops": ops}
 
 
-def _operation(call: ast.Call, imports: Imports, relpath: str, constants: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    kind = last_name(call.func)
-    params = _PARAMS.get(kind)
-    if params is None:
+def _operation(operation: Operation, imports: Imports, relpath: str, constants: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    kind, call, args = operation.name, operation.node, operation.args
+    if kind not in _REPLAYED:
         return None
-    args = _bind(call, params)
     out: Dict[str, Any] = {"op": kind, "line": call.lineno}
     for key in ("name", "model_name", "old_name", "new_name", "table"):
         if key in args:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from backendlint.project.django_fields import read_field, read_meta
-from backendlint.project.pyast import Imports, top_level_classes
+from backendlint.project.pyast import ClassRecord, Imports, assignment, top_level_classes
 
 DJANGO_MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 
@@ -30,7 +30,7 @@ def read_models(tree: ast.Module, imports: Imports, module: str, constants: Dict
             if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
                 meta = read_meta(stmt, imports, constants)
                 continue
-            target, value = _assignment(stmt)
+            target, value = assignment(stmt)
             if target and isinstance(value, ast.Call):
                 found = read_field(target, value, imports, constants)
                 if found is not None:
@@ -57,36 +57,18 @@ def _model_like_base(base: str) -> bool:
     return "Model" in last or last.startswith("Abstract")
 
 
-def _assignment(stmt: ast.stmt) -> Tuple[str, Optional[ast.AST]]:
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-        return stmt.targets[0].id, stmt.value
-    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-        return stmt.target.id, stmt.value
-    return "", None
-
-
 # -- cross-file resolution ----------------------------------------------------------------
 
 
 @dataclass
-class DjangoClass:
+class DjangoClass(ClassRecord):
     """A class record plus what resolution learns about it."""
 
-    record: Dict[str, Any]
-    relpath: str
     app_label: str
     parents: List[DjangoClass] = field(default_factory=list)
     #: Some base is neither Django's Model nor a class of the project.
     external_base: bool = False
     is_model: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.record["name"]
-
-    @property
-    def qualname(self) -> str:
-        return self.record["qualname"]
 
     @property
     def meta(self) -> Dict[str, Any]:

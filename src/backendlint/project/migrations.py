@@ -3,16 +3,11 @@ so that an operation can be judged against the state the earlier ones left.
 
 Gathered by the project pass; rules read it through ``ctx.project.get("migrations")``.
 
-Each Django migration file is read with stdlib :mod:`ast` into JSON-able facts: its
-``dependencies``, ``replaces``, ``initial`` flag and operations. An operation is
-``{"op": "AlterField", "qual": ..., "line": 12, "end": 15, "kwargs": {...}}`` with
-positional arguments named (``None`` for a list element that is not a call, so that
-positions match the source); values are encoded as
-
-- constants as themselves (``"x"``, ``3``, ``True``, ``None``), lists and tuples as lists;
-- ``{"name": "django.db.models.CASCADE"}`` for a name (qualified through the imports);
-- ``{"call": "django.db.models.CharField", "args": [...], "kwargs": {...}}`` for a call;
-- ``{"dict": {...}}`` for a dict with string keys, ``{"expr": "?"}`` for anything else.
+Each Django migration file is read by :mod:`.django_operations` into JSON-able facts:
+its ``dependencies``, ``replaces``, ``initial`` and ``atomic`` flags and operations. An
+operation is ``{"op": "AlterField", "qual": ..., "line": 12, "end": 15, "kwargs": {...}}``
+with positional arguments named and values encoded as that module describes (``None``
+for a list element that is not a call, so that positions match the source).
 
 :meth:`MigrationsGatherer.combine` replays each app's chain (``CreateModel``,
 ``AddField``, ``AlterField``, ``RemoveField``, ``RenameField``, ``RenameModel``,
@@ -25,47 +20,19 @@ history is not fully known (a dependency that is not in the project) has no stat
 from __future__ import annotations
 
 import ast
-import builtins
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set
 
+from backendlint.api import DJANGO_NESTED_OPERATIONS, DJANGO_OPERATION_SIGNATURES, DjangoModelState
+from backendlint.project.django_operations import MIGRATION_CLASS, MigrationReader
 from backendlint.project.facts import register
+from backendlint.project.pyast import Imports
 
-MIGRATION_BASES = frozenset({"django.db.migrations.Migration", "django.db.migrations.migration.Migration"})
-_BUILTINS = frozenset(dir(builtins))
-
-#: Positional parameter names of the operations whose arguments are read.
-SIGNATURES: Dict[str, Tuple[str, ...]] = {
-    "CreateModel": ("name", "fields", "options", "bases", "managers"),
-    "DeleteModel": ("name",),
-    "RenameModel": ("old_name", "new_name"),
-    "AlterModelTable": ("name", "table"),
-    "AlterModelTableComment": ("name", "table_comment"),
-    "AlterModelOptions": ("name", "options"),
-    "AlterModelManagers": ("name", "managers"),
-    "AlterUniqueTogether": ("name", "unique_together"),
-    "AlterIndexTogether": ("name", "index_together"),
-    "AlterOrderWithRespectTo": ("name", "order_with_respect_to"),
-    "AddField": ("model_name", "name", "field", "preserve_default"),
-    "AlterField": ("model_name", "name", "field", "preserve_default"),
-    "RemoveField": ("model_name", "name"),
-    "RenameField": ("model_name", "old_name", "new_name"),
-    "AddIndex": ("model_name", "index"),
-    "AddIndexConcurrently": ("model_name", "index"),
-    "RemoveIndex": ("model_name", "name"),
-    "RemoveIndexConcurrently": ("model_name", "name"),
-    "RenameIndex": ("model_name", "new_name", "old_name", "old_fields"),
-    "AddConstraint": ("model_name", "constraint"),
-    "AddConstraintNotValid": ("model_name", "constraint"),
-    "RemoveConstraint": ("model_name", "name"),
-    "ValidateConstraint": ("model_name", "name"),
-    "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
-    "RunPython": ("code", "reverse_code", "atomic", "hints", "elidable"),
-    "SeparateDatabaseAndState": ("database_operations", "state_operations"),
-}
-#: Keyword arguments that hold a list of operations.
-NESTED = ("database_operations", "state_operations")
+#: Positional parameter names of the operations whose arguments are read, and the
+#: keyword arguments that hold a list of operations (shared with the rules through the API).
+SIGNATURES = DJANGO_OPERATION_SIGNATURES
+NESTED = DJANGO_NESTED_OPERATIONS
 #: The options AlterModelOptions replaces (Django's ``AlterModelOptions.ALTER_OPTION_KEYS``).
 ALTER_OPTION_KEYS = (
     "base_manager_name", "default_manager_name", "default_related_name", "get_latest_by", "managed",
@@ -76,169 +43,33 @@ ALTER_OPTION_KEYS = (
 # -- reading one file ---------------------------------------------------------------------
 
 
-def import_aliases(tree: ast.Module) -> Dict[str, str]:
-    """Local name -> qualified name for the file's absolute imports (any depth)."""
-    aliases: Dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    aliases[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".", 1)[0]
-                    aliases[head] = head
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                if alias.name != "*":
-                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return aliases
-
-
-def _dotted(node: ast.AST) -> Optional[str]:
-    parts: List[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
-class ValueReader:
-    """Encodes expressions as JSON-able values (see the module docstring)."""
-
-    def __init__(self, aliases: Mapping[str, str]) -> None:
-        self.aliases = aliases
-
-    def qualify(self, node: ast.AST) -> Optional[str]:
-        dotted = _dotted(node)
-        if dotted is None:
-            return None
-        head, _, rest = dotted.partition(".")
-        target = self.aliases.get(head)
-        if target is None:
-            return f"builtins.{head}" if head in _BUILTINS and not rest else dotted
-        return f"{target}.{rest}" if rest else target
-
-    def value(self, node: ast.AST) -> Any:
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, (str, int, float, bool)) or node.value is None:
-                return node.value
-            return {"expr": "?"}
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-            if isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool):
-                return -node.operand.value
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            return [self.value(e) for e in node.elts]
-        if isinstance(node, ast.Dict):
-            if all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
-                return {"dict": {k.value: self.value(v) for k, v in zip(node.keys, node.values)}}  # type: ignore[union-attr]
-            return {"expr": "?"}
-        if isinstance(node, (ast.Name, ast.Attribute)):
-            name = self.qualify(node)
-            return {"name": name} if name else {"expr": "?"}
-        if isinstance(node, ast.Call):
-            return self.call(node)
-        return {"expr": "?"}
-
-    def call(self, node: ast.Call) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"call": self.qualify(node.func) or "", "args": [], "kwargs": {}}
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                out["star"] = True
-            else:
-                out["args"].append(self.value(arg))
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                out["star"] = True
-            else:
-                out["kwargs"][keyword.arg] = self.value(keyword.value)
-        return out
-
-    def operation(self, node: ast.AST) -> Optional[Dict[str, Any]]:
-        """An operation call with its positional arguments named, or ``None``."""
-        if not isinstance(node, ast.Call):
-            return None
-        qual = self.qualify(node.func) or ""
-        op = qual.rsplit(".", 1)[-1]
-        names = SIGNATURES.get(op, ())
-        kwargs: Dict[str, Any] = {}
-        for index, arg in enumerate(node.args):
-            if isinstance(arg, ast.Starred) or index >= len(names):
-                continue
-            kwargs[names[index]] = self._argument(names[index], arg)
-        for keyword in node.keywords:
-            if keyword.arg is not None:
-                kwargs[keyword.arg] = self._argument(keyword.arg, keyword.value)
-        return {"op": op, "qual": qual, "line": node.func.lineno, "end": node.end_lineno or node.lineno, "kwargs": kwargs}
-
-    def _argument(self, name: str, node: ast.AST) -> Any:
-        if name in NESTED and isinstance(node, (ast.List, ast.Tuple)):
-            return [self.operation(e) for e in node.elts]
-        return self.value(node)
-
-
-def _constant_pairs(node: ast.AST) -> List[List[str]]:
-    out: List[List[str]] = []
-    if isinstance(node, (ast.List, ast.Tuple)):
-        for element in node.elts:
-            if (
-                isinstance(element, (ast.Tuple, ast.List))
-                and len(element.elts) == 2
-                and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in element.elts)
-            ):
-                out.append([element.elts[0].value, element.elts[1].value])  # type: ignore[attr-defined]
-    return out
-
-
 def read_django_migration(text: str, relpath: str) -> Optional[Dict[str, Any]]:
     """The facts of a Django migration module, or ``None`` when it is not one."""
+    if not MIGRATION_CLASS.search(text):
+        return None
     tree = ast.parse(text)
-    aliases = import_aliases(tree)
-    reader = ValueReader(aliases)
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef) or node.name != "Migration":
-            continue
-        if not any(reader.qualify(base) in MIGRATION_BASES for base in node.bases):
-            continue
-        path = PurePosixPath(relpath)
-        facts: Dict[str, Any] = {
-            "dir": str(path.parent),
-            "label": path.parent.parent.name,
-            "name": path.stem,
-            "initial": False,
-            "atomic": True,
-            "dependencies": [],
-            "replaces": [],
-            "operations": [],
-        }
-        for statement in node.body:
-            target, value = _assignment(statement)
-            if target is None or value is None:
-                continue
-            if target in ("initial", "atomic") and isinstance(value, ast.Constant) and isinstance(value.value, bool):
-                facts[target] = value.value
-            elif target in ("dependencies", "replaces"):
-                facts[target] = _constant_pairs(value)
-            elif target == "operations" and isinstance(value, (ast.List, ast.Tuple)):
-                facts["operations"] = [reader.operation(e) for e in value.elts]
-        return facts
-    return None
-
-
-def _assignment(statement: ast.stmt) -> Tuple[Optional[str], Optional[ast.AST]]:
-    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
-        return statement.targets[0].id, statement.value
-    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-        return statement.target.id, statement.value
-    return None, None
+    reader = MigrationReader(Imports(tree, relpath))
+    migration = reader.migration(tree)
+    if migration is None:
+        return None
+    path = PurePosixPath(relpath)
+    return {
+        "dir": str(path.parent),
+        "label": path.parent.parent.name,
+        "name": path.stem,
+        "initial": migration.initial,
+        "atomic": migration.atomic,
+        "dependencies": migration.dependencies,
+        "replaces": migration.replaces,
+        "operations": [reader.encode(op) if op is not None else None for op in migration.operations or ()],
+    }
 
 
 # -- replaying the history ------------------------------------------------------------------
 
-#: A model's state: {"name", "fields": {name: field}, "options": {...}, "constraints": {name: {...}}}.
-ModelState = Dict[str, Any]
+#: A model's state (:class:`backendlint.api.DjangoModelState`): {"name", "fields": {name: field},
+#: "options": {...}, "constraints": {name: {...}}}.
+ModelState = DjangoModelState
 State = Dict[str, ModelState]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 #: A value :func:`literal` could not read.
@@ -58,8 +59,10 @@ class Imports:
         """The qualified name of a Name/Attribute chain; a local (non-imported) head
         is kept as is (``Base`` -> ``Base``), so callers can look it up in the module."""
         name = dotted(node)
-        if name is None:
-            return None
+        return None if name is None else self.expand(name)
+
+    def expand(self, name: str) -> str:
+        """A dotted name with its imported head replaced (``models.F`` -> ``django.db.models.F``)."""
         head, _, rest = name.partition(".")
         target = self.aliases.get(head)
         if target is None:
@@ -68,6 +71,23 @@ class Imports:
 
     def imported(self, name: str) -> bool:
         return name.split(".", 1)[0] in self.aliases
+
+
+@dataclass
+class ClassRecord:
+    """A class as a module's per-file facts recorded it (``{"name", "qualname", ...}``), and
+    the file it came from; the ORM readers resolve these across files."""
+
+    record: Dict[str, Any]
+    relpath: str
+
+    @property
+    def name(self) -> str:
+        return self.record["name"]
+
+    @property
+    def qualname(self) -> str:
+        return self.record["qualname"]
 
 
 def _import_statements(body: List[ast.stmt]) -> List[ast.stmt]:
@@ -97,6 +117,16 @@ def top_level_classes(body: List[ast.stmt]) -> List[ast.ClassDef]:
         elif isinstance(node, ast.Try):
             out += top_level_classes(node.body) + top_level_classes(node.orelse)
     return out
+
+
+def assignment(stmt: ast.stmt) -> Tuple[Optional[str], Optional[ast.AST]]:
+    """``(name, value)`` of ``name = value`` or ``name: T = value`` (value ``None`` when the
+    name is only annotated); ``(None, None)`` for any other statement."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id, stmt.value
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id, stmt.value
+    return None, None
 
 
 def dotted(node: ast.AST) -> Optional[str]:

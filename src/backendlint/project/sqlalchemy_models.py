@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from backendlint.project.pyast import UNKNOWN, Imports, dotted, kwargs, last_name, literal, source_text
+from backendlint.project.pyast import UNKNOWN, ClassRecord, Imports, dotted, kwargs, last_name, literal, source_text
 
 _COLLECTIONS = frozenset({"list", "List", "set", "Set", "frozenset", "FrozenSet", "Sequence", "Collection", "MutableSequence", "MutableSet", "Iterable", "dict", "Dict"})
 _DECLARATIVE_ROOTS = frozenset(
@@ -400,9 +400,7 @@ def _read_class(node: ast.ClassDef, imports: Imports, module: str, constants: Di
 
 
 @dataclass
-class SaClass:
-    record: Dict[str, Any]
-    relpath: str
+class SaClass(ClassRecord):
     parents: List[SaClass] = field(default_factory=list)
     external_base: bool = False
     mapped: bool = False
@@ -411,14 +409,6 @@ class SaClass:
     relations: List[Dict[str, Any]] = field(default_factory=list)
     table_args: List[Dict[str, Any]] = field(default_factory=list)
     framework: str = "sqlalchemy"
-
-    @property
-    def name(self) -> str:
-        return self.record["name"]
-
-    @property
-    def qualname(self) -> str:
-        return self.record["qualname"]
 
 
 def snake_case(name: str) -> str:
