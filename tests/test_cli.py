@@ -10,19 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_cli(*args, cwd: Path, env=None):
-    environment = {**os.environ, "NO_COLOR": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "backendlint", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-    )
 
 
 @pytest.fixture
