@@ -21,6 +21,16 @@ _FRAGMENT_SINKS = frozenset({"literal_column", "identifier", "composition", "mog
 _MIGRATIONS = re.compile(r"(?:^|/)(?:migrations|versions)/[^/]+\.py$")
 
 
+def _skipped(ctx: Any, options: Any, catalog: Any) -> bool:
+    """Test code (unless included), migrations, and any file when the catalogue is empty."""
+    file = ctx.file
+    if file.is_test and not options.include_tests:
+        return True
+    if _MIGRATIONS.search(file.relpath):
+        return True
+    return catalog is None or not getattr(catalog, "tables", None)
+
+
 @dataclass(frozen=True)
 class Options:
     include_tests: bool = False
@@ -105,17 +115,23 @@ class UnindexedLookup(Rule):
     tags = ("performance", "database")
     languages = ("python", "sql")
     project_facts = ("catalog",)
-    requires_text = ("objects", "_manager", "execute", "raw", "fetch", "read_sql", "text(", "RawSQL", "WHERE", "JOIN",
-                     "ORDER BY")
+    #: ORM roots (Django managers, SQLAlchemy/SQLModel imports, ``.query``), the methods of
+    #: every SQL sink this rule reads, and the clauses it judges in ``.sql`` files.
+    requires_text = (
+        "objects", "_manager", "sqlalchemy", "sqlmodel", "query", "execute", "exec_driver_sql", "mogrify",
+        "prepare", "cursor", "copy_from_query", "iterate", "scalar", "fetch", "raw", "RawSQL", "extra", "read_sql",
+        "text(", "SQL(", "WHERE", "JOIN", "ORDER BY",
+    )
     Options = Options
+
+    @classmethod
+    def applies_to(cls, ctx: Any) -> bool:
+        return not _skipped(ctx, ctx.options(cls), catalog_of(ctx)) and super().applies_to(ctx)
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
-        file = ctx.file
         self._catalog = catalog_of(ctx)
-        usable = self._catalog is not None and bool(getattr(self._catalog, "tables", None))
-        skipped = (file.is_test and not self.options.include_tests) or bool(_MIGRATIONS.search(file.relpath))
-        self._skip = skipped or not usable
+        self._skip = _skipped(ctx, self.options, self._catalog)
         self._seen: Set[int] = set()
         self._reported: Set[Tuple[int, str, str]] = set()
         self._limited: Set[int] = set()

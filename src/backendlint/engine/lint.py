@@ -62,6 +62,22 @@ class Job:
             and not any(r.code.startswith(code) for code in ignored)
         ]
 
+    def applicable(self, file: FileInfo, candidates: List[Type[Rule]]) -> List[Type[Rule]]:
+        """The ``candidates`` whose pre-filter (:meth:`Rule.applies_to`) accepts ``file``;
+        a pre-filter that raises counts as accepting (the rule then runs and reports)."""
+        if not candidates:
+            return []
+        ctx = RuleContext(file, None, self.settings.options_map(), self.project, [])
+        out = []
+        for cls in candidates:
+            try:
+                wanted = cls.applies_to(ctx)
+            except Exception:
+                wanted = True
+            if wanted:
+                out.append(cls)
+        return out
+
     def code_enabled(self, relpath: str, code: str) -> bool:
         return self.settings.is_enabled(code) and not any(code.startswith(c) for c in self.ignored_codes(relpath))
 
@@ -127,7 +143,8 @@ def _lint_python(src: SourceFile, job: Job) -> FileResult:
     except SourceError as exc:
         return _diagnostic(src, job, PARSE_ERROR, Span(exc.line, exc.column, exc.line, exc.column), str(exc))
     text = decoded.text
-    rules = [r for r in job.rules_for(src.relpath, "python") if not r.requires_text or any(t in text for t in r.requires_text)]
+    file = FileInfo(src.path, src.relpath, "python", text, job.is_test(src.relpath), job.settings.sql_dialect)
+    rules = job.applicable(file, job.rules_for(src.relpath, "python"))
     suppressions = python_suppressions(text)
     verdict = precheck(text)
     if verdict.fatal is not None:
@@ -146,7 +163,6 @@ def _lint_python(src: SourceFile, job: Job) -> FileResult:
         return _diagnostic(src, job, PARSE_ERROR, _start(), "too deeply nested to parse; file not checked")
     except Exception as exc:
         return _diagnostic(src, job, PARSE_ERROR, _start(), f"could not parse: {type(exc).__name__}: {_one_line(str(exc))}")
-    file = FileInfo(src.path, src.relpath, "python", text, job.is_test(src.relpath), job.settings.sql_dialect)
     try:
         parsed = run_rules(module, file, rules, job.settings.options_map(), job.project)
     except RecursionError:
@@ -273,10 +289,11 @@ def _lint_sql(src: SourceFile, job: Job) -> FileResult:
     except SourceError as exc:
         return _diagnostic(src, job, PARSE_ERROR, Span(exc.line, exc.column, exc.line, exc.column), str(exc))
     suppressions = sql_suppressions(text)
-    rules = [r for r in job.rules_for(src.relpath, "sql") if not r.requires_text or any(t.lower() in text.lower() for t in r.requires_text)]
+    dialect = job.settings.sql_dialect
+    file = FileInfo(src.path, src.relpath, "sql", text, job.is_test(src.relpath), dialect)
+    rules = job.applicable(file, job.rules_for(src.relpath, "sql"))
     if not rules:
         return _finish(src, job, text, [], suppressions, 0)
-    dialect = job.settings.sql_dialect
     statements: List[SqlStatement] = []
     unparsed: List[int] = []
     for chunk, first, _last in split_statements(text, dialect):
@@ -291,7 +308,6 @@ def _lint_sql(src: SourceFile, job: Job) -> FileResult:
         end_col = len(end_text.rsplit("\n", 1)[-1]) + 1
         statements.append(SqlStatement(chunk.strip(), expression, Span(line, 1, end_line, end_col), parsed.dialect if parsed else None))
     reports: List[PendingReport] = []
-    file = FileInfo(src.path, src.relpath, "sql", text, job.is_test(src.relpath), dialect)
     ctx = RuleContext(file, None, job.settings.options_map(), job.project, reports)
     findings: List[Tuple[Finding, Tuple[int, ...]]] = []
     for cls in rules:
