@@ -10,7 +10,6 @@ import libcst as cst
 from backendlint_rules import _django_lookups, _sqlalchemy_lookups
 from backendlint_rules._index_judge import Problem, describe_index, judge
 from backendlint_rules._orm import catalog_of, query_chain
-from backendlint_rules._sql_lookups import statement_queries
 from backendlint_rules._sql_sinks import find_sql_sink
 
 from backendlint.api import Confidence, Rule, Severity, SqlStatement
@@ -21,14 +20,23 @@ _FRAGMENT_SINKS = frozenset({"literal_column", "identifier", "composition", "mog
 _MIGRATIONS = re.compile(r"(?:^|/)(?:migrations|versions)/[^/]+\.py$")
 
 
-def _skipped(ctx: Any, options: Any, catalog: Any) -> bool:
-    """Test code (unless included), migrations, and any file when the catalogue is empty."""
+def statement_queries(statement: Any, catalog: Any) -> Any:
+    """``_sql_lookups.statement_queries``, imported on first use (it needs sqlglot, which
+    a run that meets no SQL never loads)."""
+    from backendlint_rules._sql_lookups import statement_queries as queries
+
+    return queries(statement, catalog)
+
+
+def _skipped(ctx: Any, options: Any) -> bool:
+    """Test code (unless included) and migrations."""
     file = ctx.file
-    if file.is_test and not options.include_tests:
-        return True
-    if _MIGRATIONS.search(file.relpath):
-        return True
-    return catalog is None or not getattr(catalog, "tables", None)
+    return (file.is_test and not options.include_tests) or bool(_MIGRATIONS.search(file.relpath))
+
+
+def _usable(catalog: Any) -> bool:
+    """A catalogue with tables: without one there is nothing to judge against."""
+    return catalog is not None and bool(getattr(catalog, "tables", None))
 
 
 @dataclass(frozen=True)
@@ -126,12 +134,16 @@ class UnindexedLookup(Rule):
 
     @classmethod
     def applies_to(cls, ctx: Any) -> bool:
-        return not _skipped(ctx, ctx.options(cls), catalog_of(ctx)) and super().applies_to(ctx)
+        # The catalogue is asked last: a file that reads no facts keeps its cached
+        # findings when a model changes.
+        if _skipped(ctx, ctx.options(cls)) or not super().applies_to(ctx):
+            return False
+        return _usable(catalog_of(ctx))
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         self._catalog = catalog_of(ctx)
-        self._skip = _skipped(ctx, self.options, self._catalog)
+        self._skip = _skipped(ctx, self.options) or not _usable(self._catalog)
         self._seen: Set[int] = set()
         self._reported: Set[Tuple[int, str, str]] = set()
         self._limited: Set[int] = set()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Type
+from typing import Any, List, Optional, Tuple, Type
 
 import libcst as cst
 import pathspec
@@ -103,8 +104,31 @@ def _start() -> Span:
     return Span(1, 1, 1, 1)
 
 
+class WatchedFacts:
+    """The project facts as one file's rules see them, noting whether any rule (or
+    pre-filter) asked for them."""
+
+    def __init__(self, facts: ProjectFacts) -> None:
+        self._facts = facts
+        self.used = False
+
+    def get(self, name: str) -> Any:
+        self.used = True
+        return self._facts.get(name)
+
+    def __getattr__(self, name: str) -> Any:
+        self.used = True
+        return getattr(self._facts, name)
+
+
 def lint_file(src: SourceFile, job: Job) -> FileResult:
     """Lint one file; every failure becomes a finding, never an exception."""
+    watched = WatchedFacts(job.project)
+    result = _lint_file(src, dataclasses.replace(job, project=watched))  # type: ignore[arg-type]
+    return dataclasses.replace(result, uses_project=True) if watched.used else result
+
+
+def _lint_file(src: SourceFile, job: Job) -> FileResult:
     limit = job.settings.max_file_size
     if limit:
         try:

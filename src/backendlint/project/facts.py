@@ -123,7 +123,7 @@ class _FileCache:
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump(self.fresh, stream, separators=(",", ":"))
+                    stream.write(json.dumps(self.fresh, separators=(",", ":")))  # the C encoder
                 os.replace(temporary, self.path)
             finally:
                 if os.path.exists(temporary):
