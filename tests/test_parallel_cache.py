@@ -225,3 +225,15 @@ def test_rule_options_change_invalidates(tmp_path):
     assert _run(root, cache_dir=cache_dir).findings == ()
     (root / "backendlint.toml").write_text("[rules.BL401]\ncheck-typed-exception = true\n", encoding="utf-8")
     assert [f.code for f in _run(root, cache_dir=cache_dir).findings] == ["BL401"]
+
+
+def test_project_caches_of_old_code_are_pruned(tmp_path):
+    from backendlint.project import gather_project
+
+    root = _shop(tmp_path)
+    cache_dir = tmp_path / "cache"
+    settings = settings_for(root, ["BL"])
+    for version in range(7):
+        gather_project(settings, ["catalog"], cache_dir, f"{version:016d}")
+    kept = sorted(p.name for p in (cache_dir / "project").glob("catalog-*.json"))
+    assert len(kept) == 4 and "catalog-0000000000000006.json" in kept

@@ -128,8 +128,27 @@ class _FileCache:
             finally:
                 if os.path.exists(temporary):
                     os.unlink(temporary)
+            self._prune()
         except OSError:
             pass
+
+    def _prune(self, keep: int = 4) -> None:
+        """Drop this gatherer's caches made for other versions of the code (they are
+        never read again), keeping the most recent few."""
+        assert self.path is not None
+        kind = self.path.stem.rsplit("-", 1)[0]
+        others = []
+        for path in self.path.parent.glob(f"{kind}-*.json"):
+            try:
+                others.append((path.stat().st_mtime, path))
+            except OSError:
+                continue
+        for _, path in sorted(others, reverse=True)[keep:]:
+            if path != self.path:
+                try:
+                    path.unlink()
+                except OSError:
+                    continue
 
 
 def _text(src: SourceFile, data: bytes) -> Optional[str]:
