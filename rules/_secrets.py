@@ -257,3 +257,112 @@ def basic_auth(value: str) -> Optional[Tuple[str, str, str, str]]:
     if not found:
         return None
     return found.group("scheme"), found.group("user"), found.group("password"), found.group("host").lower()
+
+
+# -- the pre-filter: could this file's text hold anything the rule reports? --------------
+#
+# A superset test on the raw text, sound for what the rule reads: string literal values
+# (escapes decoded, implicitly concatenated literals joined, f-string text joined around
+# its fields) and the names they are given to. Escapes that can spell a letter make the
+# text unreadable here, so such a file is always parsed; concatenation glue and line
+# continuations are deleted before the tests (deleting quotes and blanks can only join
+# text, never split a match), and provider patterns are also looked for with f-string
+# fields deleted.
+
+#: Words a secret-ish name contains, lowercased (SECRET_NAME's ``pass`` variants aside).
+_NAME_WORDS = ("pwd", "token", "secret", "credential", "contrase")
+#: What comes before ``key`` in SECRET_NAME's qualified keys (``api_key``, ``apiKey``...).
+_KEY_QUALIFIERS = (
+    "api", "auth", "service", "account", "db", "database", "priv", "private", "client", "access", "signing",
+    "encryption",
+)
+_SEPARATORS_AT_END = re.compile(r"[^a-z0-9ñ\n]*\Z")
+#: Fixed text of the provider patterns, lowercased (a pattern matches only where it does).
+_ANCHORS = (
+    "a3t", "abia", "acca", "akia", "asia", "gr1348941", "hooks.slack.com", "xox", "k_live_", "private key",
+    "putty-user-key-file-2:", "t3blbkfj", "sg.", "pypi-ageichlwas5vcmc", ":_authtoken=", "sq0csp-", "accountkey=",
+    "eyj", "aws", "-us",
+)
+_ANCHOR_PATTERNS = (re.compile(r"gh[pousr]_"), re.compile(r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-"))
+#: Provider patterns without fixed text (Discord, Telegram, Twilio), loosened to what
+#: the raw text must contain: the literal-led parts of each.
+_SHAPES = (
+    re.compile(r"\.[\w-]{6}\.[\w-]{27}"),
+    re.compile(r":[\w-]{35}"),
+    re.compile(r"AC[a-z0-9]{32}"),
+    re.compile(r"SK[a-z0-9]{32}"),
+)
+#: Escapes that can produce a letter, digit or punctuation of a secret or a name.
+_LETTER_ESCAPE = re.compile(r"\\(?:[0-7]|x|u|U|N\{)")
+#: Text between two implicitly concatenated literals (``"a" "b"``, across lines), and line
+#: continuations: deleting it removes quotes, blanks and string prefixes only.
+_GLUE = re.compile(r"[\"'][ \t\r\n\\]+[rRbBuUfF]{0,2}[\"']|\\\r?\n")
+#: The same with comments between the literals (deleting it may delete other text: it is
+#: tested besides, not instead).
+_GLUE_COMMENT = re.compile(r"[\"'][ \t]*#[^\r\n]*\r?\n(?:[ \t\r\n\\]|#[^\r\n]*)*[rRbBuUfF]{0,2}[\"']")
+#: An f-string field (``{name}``, ``{x:>{width}}`` after two passes), and the ends of
+#: f-string prefixes.
+_FIELD = re.compile(r"\{[^{}\r\n]*\}")
+_FSTRING_PREFIXES = ('f"', "f'", 'F"', "F'", 'fr"', "fr'", 'fR"', "fR'", 'Fr"', "Fr'", 'FR"', "FR'")
+#: ``pass`` the statement: only ``pass`` not followed by more of a name.
+_PASS = re.compile(r"pass[ \t]*(?=[\r\n#;]|$)")
+
+
+def might_hold_secret(text: str, artifactory: bool = False) -> bool:
+    """Whether BL301 could report anything in a file of ``text`` (see above)."""
+    if artifactory or _LETTER_ESCAPE.search(text):
+        return True
+    if _could_report(text):
+        return True
+    glued = _GLUE.sub("", text)
+    if glued != text and _could_report(glued):
+        return True
+    if "#" in glued and _GLUE_COMMENT.search(glued) and _could_report(_GLUE_COMMENT.sub("", glued)):
+        return True
+    if any(prefix in glued for prefix in _FSTRING_PREFIXES):
+        joined = _FIELD.sub("", _FIELD.sub("", glued))
+        return joined != glued and _provider_text(joined, joined.lower())
+    return False
+
+
+def _could_report(text: str) -> bool:
+    low = text.lower()
+    if any(word in low for word in _NAME_WORDS):
+        return True
+    if "key" in low and _qualified_key(low):
+        return True
+    if "pas" in low and low.count("pas") > _pass_statements(low):
+        return True
+    if "://" in low and "@" in low:
+        return True
+    return _provider_text(text, low)
+
+
+def _qualified_key(low: str) -> bool:
+    """``api_key``, ``apikey``, ``api - key``...: a qualifier, separators, ``key``."""
+    index = low.find("key")
+    while index != -1:
+        window = low[max(0, index - 64) : index]
+        name = window[: _SEPARATORS_AT_END.search(window).start()]  # type: ignore[union-attr]
+        if name.endswith(_KEY_QUALIFIERS) or (not name and index >= 64):
+            return True
+        index = low.find("key", index + 3)
+    return False
+
+
+def _provider_text(text: str, low: str) -> bool:
+    if any(anchor in low for anchor in _ANCHORS):
+        return True
+    return any(p.search(low) for p in _ANCHOR_PATTERNS) or any(p.search(text) for p in _SHAPES)
+
+
+def _pass_statements(low: str) -> int:
+    """How many ``pass`` statements (``pass`` alone after an indent, ``:`` or ``;``)."""
+    count = 0
+    for found in _PASS.finditer(low):
+        index = found.start() - 1
+        while index >= 0 and low[index] in " \t":
+            index -= 1
+        if index < 0 or low[index] in "\r\n:;":
+            count += 1
+    return count

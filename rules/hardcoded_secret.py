@@ -20,6 +20,7 @@ from backendlint_rules._secrets import (
     is_secret_name,
     looks_like_secret,
     mask,
+    might_hold_secret,
     provider_match,
 )
 
@@ -110,6 +111,12 @@ class HardcodedSecret(Rule):
     cwe = 798
     redact_source = True
     Options = Options
+
+    @classmethod
+    def applies_to(cls, ctx) -> bool:  # type: ignore[no-untyped-def]
+        """Only where the text could spell a secret-ish name or a provider pattern
+        (``might_hold_secret``: substring tests, sound for escapes and concatenation)."""
+        return might_hold_secret(ctx.file.source, ctx.options(cls).artifactory)
 
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)

@@ -125,6 +125,16 @@ class MissingTimeout(Rule):
     )
     Options = Options
 
+    @classmethod
+    def applies_to(cls, ctx) -> bool:  # type: ignore[no-untyped-def]
+        """Not in test code (unless included); only where a client library or an extra
+        function is named (in the text, or in the path for relative imports)."""
+        file, options = ctx.file, ctx.options(cls)
+        if file.is_test and not options.include_tests:
+            return False
+        needles = (*cls.requires_text, *(name.rsplit(".", 1)[-1] for name in options.extra_functions))
+        return any(needle in file.source or needle in file.relpath for needle in needles)
+
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)
         self._skip = ctx.file.is_test and not self.options.include_tests

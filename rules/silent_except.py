@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
@@ -12,6 +13,7 @@ from backendlint.api import Confidence, Rule, Severity, dotted_name
 BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 CLEANUP_FUNCTIONS = frozenset({"__del__", "__exit__", "__aexit__", "close", "aclose", "shutdown", "cleanup", "teardown"})
 Handler = Union[cst.ExceptHandler, cst.ExceptStarHandler]
+_BARE_EXCEPT = re.compile(r"except[ \t\\\r\n]*:")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,17 @@ class SilentExcept(Rule):
     cwe = 390
     requires_text = ("except", "suppress")
     Options = Options
+
+    @classmethod
+    def applies_to(cls, ctx) -> bool:  # type: ignore[no-untyped-def]
+        """A handler it judges is bare or names Exception/BaseException (unless typed
+        handlers are checked too); ``suppress`` only with ``check-suppress``."""
+        text, options = ctx.file.source, ctx.options(cls)
+        if options.check_suppress and "suppress" in text:
+            return True
+        if "except" not in text:
+            return False
+        return options.check_typed_exception or "Exception" in text or bool(_BARE_EXCEPT.search(text))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self._check(node, star=False)

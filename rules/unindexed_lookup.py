@@ -10,7 +10,6 @@ import libcst as cst
 from backendlint_rules import _django_lookups, _sqlalchemy_lookups
 from backendlint_rules._index_judge import Problem, describe_index, judge
 from backendlint_rules._orm import catalog_of, query_chain
-from backendlint_rules._sql_lookups import statement_queries
 from backendlint_rules._sql_sinks import find_sql_sink
 
 from backendlint.api import Confidence, Rule, Severity, SqlStatement
@@ -19,6 +18,25 @@ from backendlint.sql.extract import sql_text
 #: Sinks whose argument is a fragment or an identifier, not a statement.
 _FRAGMENT_SINKS = frozenset({"literal_column", "identifier", "composition", "mogrify", "extra"})
 _MIGRATIONS = re.compile(r"(?:^|/)(?:migrations|versions)/[^/]+\.py$")
+
+
+def statement_queries(statement: Any, catalog: Any) -> Any:
+    """``_sql_lookups.statement_queries``, imported on first use (it needs sqlglot, which
+    a run that meets no SQL never loads)."""
+    from backendlint_rules._sql_lookups import statement_queries as queries
+
+    return queries(statement, catalog)
+
+
+def _skipped(ctx: Any, options: Any) -> bool:
+    """Test code (unless included) and migrations."""
+    file = ctx.file
+    return (file.is_test and not options.include_tests) or bool(_MIGRATIONS.search(file.relpath))
+
+
+def _usable(catalog: Any) -> bool:
+    """A catalogue with tables: without one there is nothing to judge against."""
+    return catalog is not None and bool(getattr(catalog, "tables", None))
 
 
 @dataclass(frozen=True)
@@ -105,17 +123,27 @@ class UnindexedLookup(Rule):
     tags = ("performance", "database")
     languages = ("python", "sql")
     project_facts = ("catalog",)
-    requires_text = ("objects", "_manager", "execute", "raw", "fetch", "read_sql", "text(", "RawSQL", "WHERE", "JOIN",
-                     "ORDER BY")
+    #: ORM roots (Django managers, SQLAlchemy/SQLModel imports, ``.query``), the methods of
+    #: every SQL sink this rule reads, and the clauses it judges in ``.sql`` files.
+    requires_text = (
+        "objects", "_manager", "sqlalchemy", "sqlmodel", "query", "execute", "exec_driver_sql", "mogrify",
+        "prepare", "cursor", "copy_from_query", "iterate", "scalar", "fetch", "raw", "RawSQL", "extra", "read_sql",
+        "text(", "SQL(", "WHERE", "JOIN", "ORDER BY",
+    )
     Options = Options
+
+    @classmethod
+    def applies_to(cls, ctx: Any) -> bool:
+        # The catalogue is asked last: a file that reads no facts keeps its cached
+        # findings when a model changes.
+        if _skipped(ctx, ctx.options(cls)) or not super().applies_to(ctx):
+            return False
+        return _usable(catalog_of(ctx))
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
-        file = ctx.file
         self._catalog = catalog_of(ctx)
-        usable = self._catalog is not None and bool(getattr(self._catalog, "tables", None))
-        skipped = (file.is_test and not self.options.include_tests) or bool(_MIGRATIONS.search(file.relpath))
-        self._skip = skipped or not usable
+        self._skip = _skipped(ctx, self.options) or not _usable(self._catalog)
         self._seen: Set[int] = set()
         self._reported: Set[Tuple[int, str, str]] = set()
         self._limited: Set[int] = set()

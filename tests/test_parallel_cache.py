@@ -159,3 +159,81 @@ def test_cache_dir_ignores_itself_and_prunes(tmp_path, monkeypatch):
         _run(root, cache_dir=cache_dir)
     assert (cache_dir / ".gitignore").read_text(encoding="utf-8").strip().endswith("*")
     assert len(list((cache_dir / f"v{cache_module.FORMAT}").glob("*.json"))) <= 2
+
+
+MODELS = '''from django.db import models
+
+
+class Order(models.Model):
+    code = models.CharField(max_length=10{extra})
+'''
+VIEWS = '''from shop.models import Order
+
+
+def by_code(code):
+    return Order.objects.filter(code=code)
+'''
+
+
+def _shop(tmp_path: Path, indexed: bool = False) -> Path:
+    root = tmp_path / "proj"
+    (root / "shop").mkdir(parents=True, exist_ok=True)
+    (root / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "shop" / "models.py").write_text(MODELS.format(extra=", db_index=True" if indexed else ""), encoding="utf-8")
+    (root / "shop" / "views.py").write_text(VIEWS, encoding="utf-8")
+    (root / "shop" / "jobs.py").write_text(SWALLOW.format(n=1), encoding="utf-8")
+    return root
+
+
+def _linted(monkeypatch) -> list:
+    import backendlint.engine.runner as runner
+
+    calls: list = []
+    original = runner.lint_file
+    monkeypatch.setattr(runner, "lint_file", lambda src, job: calls.append(src.relpath) or original(src, job))
+    return calls
+
+
+def test_project_facts_change_relints_the_files_that_read_them(tmp_path, monkeypatch):
+    root = _shop(tmp_path)
+    cache_dir = tmp_path / "cache"
+    first = _run(root, cache_dir=cache_dir)
+    assert sorted((f.path, f.code) for f in first.findings) == [("shop/jobs.py", "BL401"), ("shop/views.py", "BL103")]
+    calls = _linted(monkeypatch)
+    _shop(tmp_path, indexed=True)  # models.py changes: views.py reads the catalogue, jobs.py does not
+    second = _run(root, cache_dir=cache_dir)
+    assert sorted((f.path, f.code) for f in second.findings) == [("shop/jobs.py", "BL401")]
+    assert sorted(calls) == ["shop/models.py", "shop/views.py"]
+    calls.clear()
+    assert _json(_run(root, cache_dir=cache_dir)) == _json(second)
+    assert calls == []
+    assert _json(_run(root, jobs=2)) == _json(second)  # the same without the cache
+
+
+def test_cached_findings_equal_fresh_ones_for_every_rule(tmp_path):
+    cache_dir = tmp_path / "cache"
+    fresh = _json(_run(FIXTURES, jobs=1))
+    assert _json(_run(FIXTURES, jobs=2, cache_dir=cache_dir)) == fresh  # cold
+    assert _json(_run(FIXTURES, jobs=1, cache_dir=cache_dir)) == fresh  # warm, every file from the cache
+
+
+def test_rule_options_change_invalidates(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "m.py").write_text("try:\n    g()\nexcept ValueError:\n    pass\n", encoding="utf-8")
+    cache_dir = tmp_path / "cache"
+    assert _run(root, cache_dir=cache_dir).findings == ()
+    (root / "backendlint.toml").write_text("[rules.BL401]\ncheck-typed-exception = true\n", encoding="utf-8")
+    assert [f.code for f in _run(root, cache_dir=cache_dir).findings] == ["BL401"]
+
+
+def test_project_caches_of_old_code_are_pruned(tmp_path):
+    from backendlint.project import gather_project
+
+    root = _shop(tmp_path)
+    cache_dir = tmp_path / "cache"
+    settings = settings_for(root, ["BL"])
+    for version in range(7):
+        gather_project(settings, ["catalog"], cache_dir, f"{version:016d}")
+    kept = sorted(p.name for p in (cache_dir / "project").glob("catalog-*.json"))
+    assert len(kept) == 4 and "catalog-0000000000000006.json" in kept

@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import (
@@ -90,6 +91,11 @@ class FileInfo:
     @property
     def lines(self) -> List[str]:
         return physical_lines(self.source)
+
+    @functools.cached_property
+    def lowered(self) -> str:
+        """``source.lower()``, computed once per file for every pre-filter that wants it."""
+        return self.source.lower()
 
 
 @dataclass(frozen=True)
@@ -285,8 +291,9 @@ class Rule:
     aliases: ClassVar[Tuple[str, ...]] = ()
     #: "python" and/or "sql": which files the rule looks at.
     languages: ClassVar[Tuple[str, ...]] = ("python",)
-    #: Cheap pre-filter: the file is only parsed for this rule when its text contains
-    #: at least one of these substrings (empty: always).
+    #: Cheap pre-filter used by the default :meth:`applies_to`: the rule looks at a file
+    #: only when its text contains at least one of these substrings (any case in ``.sql``
+    #: files; empty: every file).
     requires_text: ClassVar[Tuple[str, ...]] = ()
     #: Never show the source line of a finding in any report (the line holds a secret).
     redact_source: ClassVar[bool] = False
@@ -301,6 +308,34 @@ class Rule:
     def __init__(self, ctx: RuleContext) -> None:
         self.ctx = ctx
         self.options = ctx.options(self)
+
+    # -- pre-filter --------------------------------------------------------------
+    @classmethod
+    def applies_to(cls, ctx: RuleContext) -> bool:
+        """Whether the rule could report anything in ``ctx.file``; called before the file
+        is parsed. A file for which no selected rule applies is never parsed at all.
+
+        ``ctx.file`` has the path, ``is_test`` and the raw text (``source``, and
+        ``lowered`` for case-blind tests); ``ctx.options(cls)`` gives the rule's options
+        and ``ctx.project`` the project facts. There is no tree and no position yet.
+
+        Override it to add what the rule knows cheaply (path patterns, test files it
+        skips, facts it needs). It must be *sound*: never ``False`` for a file the rule
+        could report in. Keep it cheap: substring tests (``in``) cost a fraction of a
+        regular expression over the whole text. The default tests :attr:`requires_text`."""
+        return cls.text_contains(ctx.file, cls.requires_text)
+
+    @staticmethod
+    def text_contains(file: FileInfo, needles: Sequence[str]) -> bool:
+        """``True`` when ``needles`` is empty or the file's text contains one of them
+        (in any case for ``.sql`` files)."""
+        if not needles:
+            return True
+        if file.kind == "sql":
+            text = file.lowered
+            return any(needle.lower() in text for needle in needles)
+        text = file.source
+        return any(needle in text for needle in needles)
 
     # -- hooks -------------------------------------------------------------------
     def check_sql(self, statement: SqlStatement) -> None:

@@ -9,27 +9,23 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
-import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import click
 
-from backendlint import __version__, gitdiff
-from backendlint import baseline as baselines
-from backendlint.config import ConfigError, Settings, load
-from backendlint.discovery import discover, relative_to_root
-from backendlint.docs import page_filename, render_index, render_markdown
+from backendlint import __version__
+from backendlint.baseline import DEFAULT_FILE as DEFAULT_BASELINE_FILE
 from backendlint.engine.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
-from backendlint.engine.cache import Cache, bucket_key, code_digest
-from backendlint.engine.lint import Job
-from backendlint.engine.runner import default_jobs, run
-from backendlint.project import EMPTY as EMPTY_PROJECT
-from backendlint.project import gather_project
-from backendlint.registry import Registry, RegistryError, default_registry
-from backendlint.reporters import FORMATS, ReportOptions, reporters
-from backendlint.types import RunResult
+from backendlint.reporters import FORMATS, ReportOptions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from backendlint.config import Settings
+    from backendlint.registry import Registry
+    from backendlint.types import RunResult
+
+# Only what every command needs is imported above: ``--version``, ``--help`` and a small
+# pre-commit run must not pay for the engine, LibCST, sqlglot or rich before they use them.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROGRESS_MIN_FILES = 200
@@ -56,18 +52,29 @@ def _color_wanted(no_color: bool, output: Optional[str]) -> bool:
     return sys.stdout.isatty()
 
 
+def _user_errors() -> Tuple[type, ...]:
+    from backendlint.baseline import BaselineError
+    from backendlint.config import ConfigError
+    from backendlint.gitdiff import GitError
+    from backendlint.registry import RegistryError
+
+    return (ConfigError, RegistryError, BaselineError, GitError)
+
+
 def _guard(debug: bool, action: Callable[[], int]) -> int:
     try:
         return action()
-    except (ConfigError, RegistryError, baselines.BaselineError, gitdiff.GitError) as exc:
-        raise UserError(str(exc)) from None
     except click.ClickException:
         raise
     except KeyboardInterrupt:
         click.echo("backendlint: interrupted", err=True)
         return 130
     except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            raise UserError(str(exc)) from None
         if debug:
+            import traceback
+
             traceback.print_exc()
         raise UserError(
             f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
@@ -75,6 +82,8 @@ def _guard(debug: bool, action: Callable[[], int]) -> int:
 
 
 def _registry() -> Registry:
+    from backendlint.registry import default_registry
+
     return default_registry()
 
 
@@ -128,6 +137,13 @@ def check(
     """Lint PATHS (default: the current directory)."""
 
     def action() -> int:
+        from backendlint import baseline as baselines
+        from backendlint import gitdiff
+        from backendlint.config import load
+        from backendlint.discovery import relative_to_root
+        from backendlint.engine.runner import default_jobs
+        from backendlint.reporters import reporters
+
         targets = list(paths) or [Path(".")]
         registry = _registry()
         settings = load(
@@ -183,14 +199,24 @@ def lint_paths(
 ) -> RunResult:
     """Discover and lint (only the files whose relative path ``only`` accepts, when
     given); the programmatic entry point the CLI uses."""
+    from backendlint.discovery import discover
+    from backendlint.engine.cache import Cache, bucket_key, code_digest
+    from backendlint.engine.lint import Job
+    from backendlint.engine.runner import run
+    from backendlint.project import EMPTY as EMPTY_PROJECT
+    from backendlint.project import gather_project
+
     files, problems = discover(targets, settings)
+    # The project pass reads the tree under the root: the same files when that is what
+    # is being linted, discovered once.
+    whole_tree = files if [t.resolve() for t in targets] == [settings.root.resolve()] else None
     if only is not None:
         files = [f for f in files if only(f.relpath)]
     selected = [r for r in registry.rules() if settings.is_enabled(r.meta.code)]
     rule_classes = tuple(r.cls for r in selected)
     code_key = code_digest(rule_classes) if cache_dir is not None or any(c.project_facts for c in rule_classes) else ""
     wanted = sorted({name for cls in rule_classes for name in cls.project_facts})
-    project = gather_project(settings, wanted, cache_dir, code_key) if wanted else EMPTY_PROJECT
+    project = gather_project(settings, wanted, cache_dir, code_key, whole_tree) if wanted else EMPTY_PROJECT
     job = Job(
         settings=settings,
         rules=rule_classes,
@@ -201,8 +227,8 @@ def lint_paths(
     metas = [m for m in registry.metas() if settings.is_enabled(m.code)]
     cache = None
     if cache_dir is not None:
-        key = bucket_key(repr(settings), code_key, project.digest(), repr((debug, job.names)))
-        cache = Cache(cache_dir, key)
+        key = bucket_key(repr(settings), code_key, "", repr((debug, job.names)))
+        cache = Cache(cache_dir, key, project.digest())
     with progress_bar(len(files), show_progress) as advance:
         return run(files, job, metas, problems, progress=advance, jobs=jobs, cache=cache)
 
@@ -237,6 +263,8 @@ def _write(text: str, output: Optional[Path], color: bool = False) -> None:
     if output is None:
         click.echo(text, nl=False, color=color)
         return
+    import tempfile
+
     try:
         if output.exists() and not output.is_file():
             with open(output, "w", encoding="utf-8") as stream:
@@ -257,7 +285,7 @@ def _write(text: str, output: Optional[Path], color: bool = False) -> None:
 
 @main.command("baseline")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help=f"Baseline file to write (default: the config's baseline, else {baselines.DEFAULT_FILE} at the project root).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help=f"Baseline file to write (default: the config's baseline, else {DEFAULT_BASELINE_FILE} at the project root).")
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated; replaces the config).")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the config.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated).")
@@ -286,6 +314,11 @@ def baseline_command(
     FILE` (or `baseline` in the config) then reports only findings it does not record."""
 
     def action() -> int:
+        from backendlint import baseline as baselines
+        from backendlint.config import load
+        from backendlint.discovery import relative_to_root
+        from backendlint.engine.runner import default_jobs
+
         targets = list(paths) or [Path(".")]
         registry = _registry()
         settings = load(
@@ -339,6 +372,9 @@ def schema_command(
     def action() -> int:
         import json
 
+        from backendlint.config import load
+        from backendlint.engine.cache import code_digest
+        from backendlint.project import gather_project
         from backendlint.project.catalog import Catalog
 
         targets = list(paths) or [Path(".")]
@@ -388,6 +424,8 @@ def rule_command(code: str) -> None:
     """Show the documentation of rule CODE (a code or a name)."""
 
     def action() -> int:
+        from backendlint.docs import render_markdown
+
         meta = _registry().meta(code)
         if meta is None:
             raise UserError(f"unknown rule {code!r} (see 'backendlint rules')")
@@ -424,6 +462,8 @@ def docs_command(directory: Path, check_only: bool) -> None:
 
 def generated_pages(registry: Registry) -> dict:
     """File name -> text of every generated rule page and the index."""
+    from backendlint.docs import page_filename, render_index, render_markdown
+
     metas = [m for m in registry.metas() if m.origin == "backendlint"]
     pages = {page_filename(m): render_markdown(m) for m in metas}
     pages["README.md"] = render_index(metas)

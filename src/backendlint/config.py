@@ -11,10 +11,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from backendlint.registry import Registry
 from backendlint.types import Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from backendlint.registry import Registry
 
 if sys.version_info >= (3, 11):
     import tomllib

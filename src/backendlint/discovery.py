@@ -178,13 +178,19 @@ def discover(paths: Sequence[Path], settings: Settings) -> Tuple[List[SourceFile
     walker = Walker(settings)
     seen = set()
     files: List[SourceFile] = []
+    prefix = walker._root_prefix
 
     def add(path: Path, kind: str) -> None:
-        key = os.path.normcase(os.path.abspath(path))
+        absolute = os.path.abspath(path)
+        key = os.path.normcase(absolute)
         if key in seen:
             return
         seen.add(key)
-        files.append(SourceFile(path, relative_to_root(path, settings.root), kind))
+        if absolute.startswith(prefix):  # the common case, without pathlib's cost
+            relpath = printable(absolute[len(prefix) :].replace(os.sep, "/"))
+        else:
+            relpath = relative_to_root(path, settings.root)
+        files.append(SourceFile(path, relpath, kind))
 
     for given in paths:
         if given.is_symlink() and not given.exists():

@@ -7,26 +7,31 @@ defines), a sequence of rule classes, or one rule class.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import sys
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
 
-import libcst as cst
-
-from backendlint.api import Rule
 from backendlint.docs import missing_sections
 from backendlint.engine.codes import ENGINE_CODES
 from backendlint.types import RuleMeta
 
+if TYPE_CHECKING:  # pragma: no cover
+    from backendlint.api import Rule
+
 ENTRY_POINT_GROUP = "backendlint.rules"
 _CODE = re.compile(r"^[A-Z]{1,4}[0-9]{3,4}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-_NODE_TYPES = frozenset(
-    name for name, obj in vars(cst).items() if inspect.isclass(obj) and issubclass(obj, cst.CSTNode)
-)
+
+
+@functools.lru_cache(maxsize=1)
+def _node_types() -> FrozenSet[str]:
+    import libcst as cst
+
+    return frozenset(name for name, obj in vars(cst).items() if inspect.isclass(obj) and issubclass(obj, cst.CSTNode))
 
 
 class RegistryError(Exception):
@@ -50,6 +55,8 @@ def _entry_points() -> List[object]:
 
 
 def _classes_from(obj: object) -> List[Type[Rule]]:
+    from backendlint.api import Rule
+
     if inspect.isclass(obj) and issubclass(obj, Rule):
         return [obj]
     if isinstance(obj, ModuleType):
@@ -87,7 +94,7 @@ def validate_rule(cls: Type[Rule]) -> None:
         raise RegistryError(f"{where}: unknown project facts {unknown} (known: {', '.join(known_facts())})")
     for attr in dir(cls):
         for prefix in ("visit_", "leave_"):
-            if attr.startswith(prefix) and attr[len(prefix) :] not in _NODE_TYPES:
+            if attr.startswith(prefix) and attr[len(prefix) :] not in _node_types():
                 raise RegistryError(f"{where}.{attr}: no LibCST node type {attr[len(prefix):]!r}")
 
 

@@ -103,6 +103,9 @@ class FileResult:
     findings: Tuple[Finding, ...] = ()
     skipped: Optional[str] = None
     suppressed: int = 0
+    #: A rule read project-wide facts for this file: its findings are valid only while the
+    #: facts are the same (the cache keys the entry on them too).
+    uses_project: bool = False
 
 
 @dataclass(frozen=True)

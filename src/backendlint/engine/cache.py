@@ -1,7 +1,7 @@
 """The findings cache: one entry per file, keyed by its content hash, inside a
 bucket keyed by everything else that decides the findings (backendlint's version,
-the effective settings, the source of the engine and of every selected rule pack,
-and the project-wide facts the rules use).
+the effective settings, the source of the engine and of every selected rule pack);
+an entry whose rules read project-wide facts is also keyed by their digest.
 
 A bucket is one JSON file, written atomically (temporary file + ``os.replace``), so
 concurrent runs and crashes can lose entries but never corrupt the cache; an
@@ -13,11 +13,9 @@ itself for git.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -26,7 +24,7 @@ from typing import Any, Dict, Iterable, Optional, Sequence, Type
 from backendlint import __version__
 from backendlint.types import Confidence, FileResult, Finding, Severity, Span
 
-FORMAT = 2
+FORMAT = 3
 MAX_AGE_DAYS = 14
 MAX_BUCKETS = 8
 DEFAULT_DIR = ".backendlint_cache"
@@ -49,6 +47,8 @@ def _tree_digest(directories: Iterable[Path]) -> str:
 def code_digest(rule_classes: Sequence[Type[Any]]) -> str:
     """A digest of the engine's source and of the packages defining the rules, so that
     editing a rule (or the engine) invalidates cached findings."""
+    import inspect
+
     directories = {Path(__file__).resolve().parent.parent}
     for cls in rule_classes:
         try:
@@ -101,6 +101,7 @@ def result_to_json(result: FileResult) -> Dict[str, Any]:
         "findings": [_finding_to_json(f) for f in result.findings],
         "skipped": result.skipped,
         "suppressed": result.suppressed,
+        "uses_project": result.uses_project,
     }
 
 
@@ -110,14 +111,20 @@ def result_from_json(data: Dict[str, Any]) -> FileResult:
         findings=tuple(_finding_from_json(f) for f in data["findings"]),
         skipped=data["skipped"],
         suppressed=data["suppressed"],
+        uses_project=bool(data.get("uses_project")),
     )
 
 
 class Cache:
-    """One bucket of cached file results; call :meth:`save` once at the end of a run."""
+    """One bucket of cached file results; call :meth:`save` once at the end of a run.
 
-    def __init__(self, directory: Path, key: str) -> None:
+    An entry is valid for the file's content hash and, when a rule read project-wide
+    facts for the file, for ``project`` (the digest of those facts): editing a model
+    re-lints the files whose rules looked at the catalogue, not every file."""
+
+    def __init__(self, directory: Path, key: str, project: str = "") -> None:
         self.directory = directory
+        self.project = project
         self.path = directory / f"v{FORMAT}" / f"{key}.json"
         self._entries: Dict[str, Dict[str, Any]] = {}
         self._fresh: Dict[str, Dict[str, Any]] = {}
@@ -136,6 +143,8 @@ class Cache:
         entry = self._entries.get(relpath)
         if not isinstance(entry, dict) or entry.get("hash") != digest:
             return None
+        if entry.get("project") and entry.get("project") != self.project:
+            return None
         try:
             result = result_from_json(entry["result"])
         except (KeyError, TypeError, ValueError, AttributeError):  # an entry of another shape
@@ -144,10 +153,13 @@ class Cache:
         return result
 
     def put(self, relpath: str, digest: str, result: FileResult) -> None:
-        self._fresh[relpath] = {"hash": digest, "result": result_to_json(result)}
+        project = self.project if result.uses_project else ""
+        self._fresh[relpath] = {"hash": digest, "project": project, "result": result_to_json(result)}
 
     def save(self) -> bool:
         """Write the entries used or made by this run; ``False`` when the directory is unwritable."""
+        import tempfile
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import traceback
 import warnings
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple, Type
+from typing import Any, Dict, List, Optional, Tuple, Type
 
 import libcst as cst
 import pathspec
@@ -64,6 +65,22 @@ class Job:
             and not any(r.code.startswith(code) for code in ignored)
         ]
 
+    def applicable(self, file: FileInfo, candidates: List[Type[Rule]]) -> List[Type[Rule]]:
+        """The ``candidates`` whose pre-filter (:meth:`Rule.applies_to`) accepts ``file``;
+        a pre-filter that raises counts as accepting (the rule then runs and reports)."""
+        if not candidates:
+            return []
+        ctx = RuleContext(file, None, self.settings.options_map(), self.project, [])
+        out = []
+        for cls in candidates:
+            try:
+                wanted = cls.applies_to(ctx)
+            except Exception:
+                wanted = True
+            if wanted:
+                out.append(cls)
+        return out
+
     def code_enabled(self, relpath: str, code: str) -> bool:
         return self.settings.is_enabled(code) and not any(code.startswith(c) for c in self.ignored_codes(relpath))
 
@@ -89,14 +106,33 @@ def _start() -> Span:
     return Span(1, 1, 1, 1)
 
 
+class WatchedFacts:
+    """The project facts as one file's rules see them, noting whether any rule (or
+    pre-filter) asked for them."""
+
+    def __init__(self, facts: ProjectFacts) -> None:
+        self._facts = facts
+        self.used = False
+
+    def get(self, name: str) -> Any:
+        self.used = True
+        return self._facts.get(name)
+
+    def __getattr__(self, name: str) -> Any:
+        self.used = True
+        return getattr(self._facts, name)
+
+
 def lint_file(src: SourceFile, job: Job) -> FileResult:
     """Lint one file; every failure becomes a finding, never an exception."""
+    watched = WatchedFacts(job.project)
     with warnings.catch_warnings():
         # Reading the file's code (compile, literal_eval) makes Python warn about it
         # ("invalid escape sequence"...): the user's code, not ours to print on stderr.
         warnings.simplefilter("ignore", SyntaxWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        return _lint_file(src, job)
+        result = _lint_file(src, dataclasses.replace(job, project=watched))  # type: ignore[arg-type]
+    return dataclasses.replace(result, uses_project=True) if watched.used else result
 
 
 def _lint_file(src: SourceFile, job: Job) -> FileResult:
@@ -170,7 +206,8 @@ def _lint_python(src: SourceFile, job: Job) -> FileResult:
     except SourceError as exc:
         return _diagnostic(src, job, PARSE_ERROR, Span(exc.line, exc.column, exc.line, exc.column), str(exc))
     text = decoded.text
-    rules = [r for r in job.rules_for(src.relpath, "python") if not r.requires_text or any(t in text for t in r.requires_text)]
+    file = FileInfo(src.path, src.relpath, "python", text, job.is_test(src.relpath), job.settings.sql_dialect)
+    rules = job.applicable(file, job.rules_for(src.relpath, "python"))
     suppressions = python_suppressions(text)
     verdict = precheck(text)
     if verdict.fatal is not None:
@@ -190,7 +227,6 @@ def _lint_python(src: SourceFile, job: Job) -> FileResult:
     except Exception as exc:
         span, message = _parser_failure(exc, verdict.syntax_error)
         return _diagnostic(src, job, PARSE_ERROR, span, message, text=text)
-    file = FileInfo(src.path, src.relpath, "python", text, job.is_test(src.relpath), job.settings.sql_dialect)
     try:
         parsed = run_rules(module, file, rules, job.settings.options_map(), job.project)
     except RecursionError:
@@ -389,10 +425,11 @@ def _lint_sql(src: SourceFile, job: Job) -> FileResult:
     except SourceError as exc:
         return _diagnostic(src, job, PARSE_ERROR, Span(exc.line, exc.column, exc.line, exc.column), str(exc))
     suppressions = sql_suppressions(text)
-    rules = [r for r in job.rules_for(src.relpath, "sql") if not r.requires_text or any(t.lower() in text.lower() for t in r.requires_text)]
+    dialect = job.settings.sql_dialect
+    file = FileInfo(src.path, src.relpath, "sql", text, job.is_test(src.relpath), dialect)
+    rules = job.applicable(file, job.rules_for(src.relpath, "sql"))
     if not rules:
         return _finish(src, job, text, [], suppressions, 0)
-    dialect = job.settings.sql_dialect
     statements: List[SqlStatement] = []
     unparsed: List[int] = []
     for chunk, first, _last in split_statements(text, dialect):
@@ -407,7 +444,6 @@ def _lint_sql(src: SourceFile, job: Job) -> FileResult:
         end_col = len(end_text.rsplit("\n", 1)[-1]) + 1
         statements.append(SqlStatement(chunk.strip(), expression, Span(line, 1, end_line, end_col), parsed.dialect if parsed else None))
     reports: List[PendingReport] = []
-    file = FileInfo(src.path, src.relpath, "sql", text, job.is_test(src.relpath), dialect)
     ctx = RuleContext(file, None, job.settings.options_map(), job.project, reports)
     findings: List[Tuple[Finding, Tuple[int, ...]]] = []
     for cls in rules:

@@ -17,11 +17,12 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from backendlint.api import FileInfo, PendingReport, Rule, RuleContext
 from backendlint.engine.context import ContextTracker
 from backendlint.engine.names import ImportMap
+from backendlint.engine.positions import Range, positions
 from backendlint.types import Span
 
 Callback = Tuple[int, Callable[[cst.CSTNode], Any]]
@@ -167,13 +168,25 @@ class ParsedFile:
         self.wrapper = wrapper
         self.reports: List[PendingReport] = []
         self.failures: List[RuleFailure] = []
+        self._ranges: Optional[Dict[cst.CSTNode, Range]] = None
 
     def span_of(self, node: cst.CSTNode) -> Optional[Span]:
-        positions = self.wrapper.resolve(PositionProvider)
-        found = positions.get(node)
+        """Where ``node`` is. The first call places every node a report or a failure
+        names, in one partial code generation (most files have no finding and pay
+        nothing)."""
+        if self._ranges is None:
+            wanted = [r.node for r in self.reports if r.node is not None]
+            wanted += [r.statement for r in self.reports if r.statement is not None]
+            wanted += [f.node for f in self.failures if f.node is not None]
+            # a rule's garbage (a node that is no node) fails its own report only, below
+            self._ranges = positions(self.module, [n for n in wanted if isinstance(n, cst.CSTNode)])
+        found = self._ranges.get(node)
         if found is None:
-            return None
-        return Span(found.start.line, found.start.column + 1, found.end.line, found.end.column + 1)
+            found = positions(self.module, [node]).get(node)
+            if found is None:
+                return None
+        (line, column), (end_line, end_column) = found
+        return Span(line, column + 1, end_line, end_column + 1)
 
 
 def run_rules(

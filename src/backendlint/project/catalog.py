@@ -354,21 +354,24 @@ def merge_tables(tables: Sequence[Table]) -> Table:
     """One table from several declarations of it (model + migrations + SQL)."""
     columns: Dict[str, Column] = {}
     indexes: Dict[Tuple[Any, ...], Index] = {}
-    sources: List[str] = []
+    sources: Dict[str, None] = {}  # ordered, without repeats
+    complete = managed = False
     for table in tables:
+        complete = complete or table.complete
+        managed = managed or table.managed
         for column in table.columns:
             columns.setdefault(column.name, column)
         for index in table.indexes:
             key = (index.columns, index.unique, index.partial, index.method, index.expressions)
             indexes.setdefault(key, index)
-        sources.extend(s for s in table.sources if s not in sources)
+        sources.update(dict.fromkeys(table.sources))
     return Table(
         tables[0].name,
         tuple(columns.values()),
         tuple(indexes.values()),
         tuple(sources),
-        complete=any(t.complete for t in tables),
-        managed=any(t.managed for t in tables),
+        complete=complete,
+        managed=managed,
     )
 
 

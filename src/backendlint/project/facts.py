@@ -123,13 +123,32 @@ class _FileCache:
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump(self.fresh, stream, separators=(",", ":"))
+                    stream.write(json.dumps(self.fresh, separators=(",", ":")))  # the C encoder
                 os.replace(temporary, self.path)
             finally:
                 if os.path.exists(temporary):
                     os.unlink(temporary)
+            self._prune()
         except OSError:
             pass
+
+    def _prune(self, keep: int = 4) -> None:
+        """Drop this gatherer's caches made for other versions of the code (they are
+        never read again), keeping the most recent few."""
+        assert self.path is not None
+        kind = self.path.stem.rsplit("-", 1)[0]
+        others = []
+        for path in self.path.parent.glob(f"{kind}-*.json"):
+            try:
+                others.append((path.stat().st_mtime, path))
+            except OSError:
+                continue
+        for _, path in sorted(others, reverse=True)[keep:]:
+            if path != self.path:
+                try:
+                    path.unlink()
+                except OSError:
+                    continue
 
 
 def _text(src: SourceFile, data: bytes) -> Optional[str]:

@@ -6,14 +6,24 @@ ALTER TABLE ADD/DROP/RENAME, DROP INDEX / DROP TABLE."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
-
-import sqlglot
-import sqlglot.expressions as exp
-from sqlglot.errors import SqlglotError
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from backendlint.project.schema_state import column, index
 from backendlint.sql.parse import parse_sql, split_statements
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlglot
+    import sqlglot.expressions as exp
+    from sqlglot.errors import SqlglotError
+
+
+def _load_sqlglot() -> None:
+    """Import sqlglot on first use (the entry points call this): a project whose files
+    hold no SQL never pays for it."""
+    global sqlglot, exp, SqlglotError
+    import sqlglot
+    import sqlglot.expressions as exp
+    from sqlglot.errors import SqlglotError
 
 #: Only DDL is parsed; data (INSERT, COPY) and queries are skipped unread.
 _DDL = re.compile(
@@ -29,6 +39,7 @@ def read_script(text: str, dialect: str, relpath: str, line_offset: int = 0, lab
     """The schema operations of a SQL script, in order."""
     if not _INTERESTING.search(text):
         return []
+    _load_sqlglot()
     ops: List[Dict[str, Any]] = []
     chunks: List[Tuple[str, int, int]]
     if ";" not in text.strip().rstrip(";"):
@@ -58,6 +69,7 @@ def _name(node: Optional[exp.Expression]) -> str:
 
 
 def statement_ops(statement: exp.Expression, source: str, dialect: str = "postgres") -> List[Dict[str, Any]]:
+    _load_sqlglot()
     if isinstance(statement, exp.Create):
         kind = (statement.args.get("kind") or "").upper()
         if kind == "INDEX":
@@ -234,6 +246,7 @@ def _alter_table(statement: exp.Alter, source: str) -> List[Dict[str, Any]]:
 def expression_item(text: str) -> Optional[Tuple[str, bool, str]]:
     """(text, is expression, referenced column) of an index item given as SQL text
     (Alembic ``sa.text("lower(email)")``); ``None`` when it does not parse."""
+    _load_sqlglot()
     try:
         select = sqlglot.parse_one(f"SELECT {text}", read="postgres")
     except (SqlglotError, ValueError, RecursionError):

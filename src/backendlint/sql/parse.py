@@ -8,11 +8,14 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
-import sqlglot
-import sqlglot.expressions as exp
-from sqlglot.errors import ErrorLevel, SqlglotError
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlglot
+    import sqlglot.expressions as exp
+
+# sqlglot is imported by the functions that parse: importing it costs more than linting
+# a small file, and most runs never meet SQL.
 
 _PYFORMAT = re.compile(r"%\((\w+)\)s")
 _FORMAT = re.compile(r"(?<!%)%[sdf]")
@@ -70,6 +73,9 @@ def parse_sql(text: str, dialect: Optional[str] = "postgres") -> Optional[Parsed
     normalised = normalise(text)
     if not normalised.strip():
         return None
+    import sqlglot
+    from sqlglot.errors import ErrorLevel, SqlglotError
+
     for candidate in _dialects(dialect):
         try:
             parsed = sqlglot.parse(normalised, read=candidate, error_level=ErrorLevel.RAISE)
@@ -83,6 +89,8 @@ def parse_sql(text: str, dialect: Optional[str] = "postgres") -> Optional[Parsed
 
 def is_hole(node: exp.Expression) -> bool:
     """Whether a sqlglot node is (only) a placeholder for an f-string/format hole."""
+    import sqlglot.expressions as exp
+
     if isinstance(node, (exp.Column, exp.Identifier, exp.Table)):
         return bool(_HOLE.fullmatch(node.name or ""))
     return False
@@ -95,6 +103,9 @@ def has_hole(text: str) -> bool:
 def split_statements(text: str, dialect: Optional[str] = "postgres") -> List[Tuple[str, int, int]]:
     """Split a SQL script into ``(statement text, start line, end line)`` (1-based),
     honouring quotes, comments and dollar-quoted bodies via sqlglot's tokenizer."""
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
     try:
         tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
     except (SqlglotError, ValueError, KeyError, IndexError, TypeError, RecursionError):
