@@ -44,6 +44,18 @@ def test_gitignore_nested_and_negated(tmp_path):
     assert files == ["a.py", "pkg/d.py", "pkg/local_keep.py"]
 
 
+def test_a_named_directory_is_linted_even_when_ignored(tmp_path):
+    # like a named file: the patterns that ignore the directory itself (or a parent of
+    # it) are set aside for its walk; the ones about its contents still apply
+    _touch(tmp_path / ".gitignore", "vendor/\n*.gen.py\n")
+    for rel in ("a.py", "vendor/lib/x.py", "vendor/lib/y.gen.py", "vendor/z.py"):
+        _touch(tmp_path / rel)
+    assert _found(tmp_path)[0] == ["a.py"]
+    files, problems = _found(tmp_path, tmp_path / "vendor" / "lib")
+    assert files == ["vendor/lib/x.py"] and problems == []
+    assert _found(tmp_path, tmp_path / "vendor")[0] == ["vendor/lib/x.py", "vendor/z.py"]
+
+
 def test_respect_gitignore_can_be_turned_off(tmp_path):
     _touch(tmp_path / ".gitignore", "generated/\n")
     _touch(tmp_path / "generated" / "b.py")

@@ -166,11 +166,24 @@ def _parent_ignores(directory: Path, root: Path, settings: Settings) -> List[Tup
     for part in parts[:-1] if parts else []:
         current = current / part
         chain.append(current)
+    target = directory.resolve()
     for base in chain:
         spec = _gitignore(base)
         if spec is not None:
+            spec = _sparing(spec, target.relative_to(base).parts)
             found.append((str(base).rstrip(os.sep) + os.sep, spec))
     return found
+
+
+def _sparing(spec: pathspec.PathSpec, parts: Sequence[str]) -> pathspec.PathSpec:
+    """``spec`` without the patterns that ignore the named directory (``parts``, relative
+    to the spec's base) or one of its parents: a directory named on the command line is
+    linted, as a named file is; the patterns about what lies inside it still apply."""
+    if not parts:
+        return spec
+    steps = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    kept = [p for p in spec.patterns if not (p.include and any(p.match_file(step) is not None for step in steps))]
+    return spec if len(kept) == len(spec.patterns) else pathspec.GitIgnoreSpec(kept)
 
 
 def discover(paths: Sequence[Path], settings: Settings) -> Tuple[List[SourceFile], List[Problem]]:
