@@ -64,8 +64,11 @@ class HardcodedSecret(Rule):
     The finding never shows the secret: the message holds at most a short prefix, and no
     report format includes the source line.
 
-    Severity: high by default; **low** in test and fixture code (unless `include-tests`),
-    for pydantic `BaseSettings` / django-environ defaults ("dev default; ensure it is
+    In test and fixture code (unless `include-tests`) only credentials in a provider's own
+    format (`ghp_…`, `sk_live_…`, `AKIA…`, private keys) are reported, at **low** severity:
+    passwords in test database URLs and factories are throw-away by design.
+
+    Severity: high by default; **low** for pydantic `BaseSettings` / django-environ defaults ("dev default; ensure it is
     overridden in prod") and for `os.getenv("X", "default")` fallbacks; **info** for local
     development DSNs whose password is the user name or a common dev word
     (`postgres://shop:shop@localhost`).
@@ -90,8 +93,8 @@ class HardcodedSecret(Rule):
     ```
 
     ## Options
-    - `include-tests` (default `false`): report secrets in test and fixture code at full
-      severity instead of low.
+    - `include-tests` (default `false`): report every kind of secret in test and fixture
+      code, at full severity.
     - `honour-nosec` (default `true`): a `# nosec` comment on the statement suppresses the
       finding, as it does for bandit.
     - `artifactory` (default `false`): also look for Artifactory tokens (noisy patterns).
@@ -181,7 +184,7 @@ class HardcodedSecret(Rule):
         text = "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText))
         found = provider_match(text, self.options.artifactory)
         if found is not None:
-            self._emit(node, f"hardcoded {found[0]} ({mask(found[1])}) in source", Severity.HIGH)
+            self._emit(node, f"hardcoded {found[0]} ({mask(found[1])}) in source", Severity.HIGH, known_format=True)
 
     # -- helpers -------------------------------------------------------------------
     def _literal(self, node: StringNode) -> None:
@@ -195,7 +198,7 @@ class HardcodedSecret(Rule):
     def _patterns(self, node: cst.CSTNode, value: str) -> bool:
         found = provider_match(value, self.options.artifactory)
         if found is not None:
-            self._emit(node, f"hardcoded {found[0]} ({mask(found[1])}) in source", Severity.HIGH)
+            self._emit(node, f"hardcoded {found[0]} ({mask(found[1])}) in source", Severity.HIGH, known_format=True)
             return True
         auth = basic_auth(value)
         if auth is None:
@@ -270,11 +273,17 @@ class HardcodedSecret(Rule):
         severity: Severity,
         confidence: Confidence = Confidence.HIGH,
         fix: str = _FIX,
+        known_format: bool = False,
     ) -> None:
         if self.options.honour_nosec and self._nosec():
             return
-        if self._tests and not self.options.include_tests and severity > Severity.LOW:
-            severity = Severity.LOW
+        if self._tests and not self.options.include_tests:
+            # Test code is full of credentials by design (URLs to throw-away databases,
+            # factory passwords): only a credential in a real provider's format, which
+            # works wherever it is, is reported there, and at low severity.
+            if not known_format:
+                return
+            severity = min(severity, Severity.LOW)
         message = f"{what}; {fix}" if fix else what
         self.report(node, message, severity=severity, confidence=confidence)
 

@@ -95,15 +95,20 @@ def test_no_output_format_contains_the_secret(tmp_path, fmt, monkeypatch):
     assert SECRET[:12] not in result.output
 
 
-def test_test_code_is_low_unless_included(tmp_path):
+def test_test_code_reports_only_known_formats_unless_included(tmp_path):
     (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "conf.py").write_text(f'API_TOKEN = "{SECRET}"\n', encoding="utf-8")
+    (tmp_path / "tests" / "conf.py").write_text(
+        f'API_TOKEN = "{SECRET}"\n'
+        'DB_PASSWORD = "Pg9!rT2qLw"\n'
+        'URL = "postgresql://scott:Pg9rT2qLw@db.example.com/test"\n',
+        encoding="utf-8",
+    )
     (tmp_path / "backendlint.toml").write_text("[rules.BL301]\ninclude-tests = false\n", encoding="utf-8")
     low = lint(tmp_path, ["BL301"])
-    assert [f.severity.label for f in low.findings] == ["low"]
+    assert [(f.span.line, f.severity.label) for f in low.findings] == [(1, "low")]
     (tmp_path / "backendlint.toml").write_text("[rules.BL301]\ninclude-tests = true\n", encoding="utf-8")
     high = lint(tmp_path, ["BL301"])
-    assert [f.severity.label for f in high.findings] == ["high"]
+    assert [(f.span.line, f.severity.label) for f in high.findings] == [(1, "high"), (2, "high"), (3, "high")]
 
 
 def test_nosec_is_an_option(tmp_path):
