@@ -17,68 +17,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import resource
 import subprocess
 import sys
 import sysconfig
-import tarfile
 import time
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from corpora import fetch, own_config
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 DEFAULT_CORPORA = ("django", "sqlalchemy", "ansible-core", "celery", "stdlib")
 SHOW = 4
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()
-
-
-def _archive(downloads: Path, name: str) -> Optional[Path]:
-    wanted = _normal(name)
-    found = [
-        p
-        for p in downloads.iterdir()
-        if p.name.endswith((".tar.gz", ".zip")) and _normal(p.name.rsplit("-", 1)[0]) == wanted
-    ]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
-
-
-def fetch(name: str) -> Path:
-    """The unpacked sdist of ``name`` (downloaded once, then reused)."""
-    target = WORK / "scale" / name
-    if target.is_dir():
-        unpacked = [p for p in target.iterdir() if p.is_dir()]
-        if unpacked:
-            return unpacked[0]
-    downloads = WORK / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
-    archive = _archive(downloads, name)
-    if archive is None:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps", "-q", name, "-d", str(downloads)],
-            check=True,
-        )
-        archive = _archive(downloads, name)
-        if archive is None:
-            raise SystemExit(f"pip downloaded no sdist for {name}")
-    target.mkdir(parents=True, exist_ok=True)
-    if archive.name.endswith(".zip"):
-        with zipfile.ZipFile(archive) as zipped:
-            zipped.extractall(target)
-    else:
-        with tarfile.open(archive) as tar:
-            try:
-                tar.extractall(target, filter="data")
-            except TypeError:  # Python < 3.12 without extraction filters
-                tar.extractall(target)
-    return next(p for p in target.iterdir() if p.is_dir())
 
 
 def corpus_root(name: str) -> Path:
@@ -117,10 +71,7 @@ def lint(name: str, root: Path, jobs: int, debug: bool) -> Outcome:
         "--no-cache", "--jobs", str(jobs), "--output", str(report),
     ]
     if name != "stdlib":
-        # The corpus is its own project (default settings), not part of this checkout.
-        config = root / ".backendlint-scale.toml"
-        config.write_text("# default settings\n", encoding="utf-8")
-        cmd += ["--config", str(config)]
+        cmd += ["--config", str(own_config(root))]
     if debug:
         cmd.append("--debug")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

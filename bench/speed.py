@@ -5,12 +5,15 @@ Fetches real code bases as sdists from the package registry, installs the peers
 each corpus the wall / CPU / peak-memory medians of:
 
 - backendlint cold (``--jobs 2``, empty cache), warm (nothing changed), ``--jobs 1``,
-  and a pre-commit-sized run on 5 files;
+  a pre-commit run on 5 files just edited (the cache of an earlier run holds the rest
+  of the project) and the same 5 files with no cache at all (a first run);
 - ruff, bandit and Fixit on the same tree (Fixit on a deterministic subset when the
   whole tree would take too long; its figures are then scaled by bytes and marked),
 
-with each figure's ratio to backendlint's cold run. Nothing here asserts: it
-reports. Usage::
+with each figure's ratio to backendlint's cold run. CPU time includes the worker
+processes; peak memory is the largest resident set of any one process of the run
+(the main process or one worker: ``wait4`` reports the maximum over the process and
+its reaped children), i.e. the per-worker peak. Nothing here asserts: it reports. Usage::
 
     python bench/speed.py [--runs 3] [--corpora django,sqlalchemy] [--fixit-files 150]
 """
@@ -18,17 +21,19 @@ reports. Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import time
 import venv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
+
+from corpora import fetch, own_config
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
@@ -44,24 +49,6 @@ class Figure:
 
 def sh(cmd: Sequence[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(list(cmd), check=True, capture_output=True, text=True, **kwargs)
-
-
-def fetch(name: str) -> Path:
-    """Download and unpack the newest sdist of ``name``; the project directory."""
-    target = WORK / "corpora" / name
-    if target.is_dir() and any(target.iterdir()):
-        return next(p for p in target.iterdir() if p.is_dir())
-    downloads = WORK / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
-    sh([sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps", "-q", name, "-d", str(downloads)])
-    archive = sorted(downloads.glob(f"{name}-*.tar.gz"), key=lambda p: p.stat().st_mtime)[-1]
-    target.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(archive) as tar:
-        try:
-            tar.extractall(target, filter="data")
-        except TypeError:  # Python < 3.12 without extraction filters
-            tar.extractall(target)
-    return next(p for p in target.iterdir() if p.is_dir())
 
 
 def peers_venv() -> Path:
@@ -98,7 +85,8 @@ def bench_corpus(name: str, runs: int, fixit_files: int, bindir: Path) -> None:
     root = fetch(name)
     files = python_files(root)
     total = sum(p.stat().st_size for p in files)
-    backendlint = [sys.executable, "-m", "backendlint", "check", ".", "--exit-zero", "--format", "json", "-o", os.devnull]
+    config = ["--config", str(own_config(root))]
+    backendlint = [sys.executable, "-m", "backendlint", "check", ".", *config, "--exit-zero", "--format", "json", "-o", os.devnull]
     cache = WORK / "cache" / name
 
     def clear() -> None:
@@ -108,13 +96,32 @@ def bench_corpus(name: str, runs: int, fixit_files: int, bindir: Path) -> None:
     notes: Dict[str, str] = {}
     figures["backendlint cold --jobs 2"] = measure([*backendlint, "--jobs", "2", "--cache-dir", str(cache)], root, runs, clear)
     subprocess.run([*backendlint, "--jobs", "2", "--cache-dir", str(cache)], cwd=root, capture_output=True)
+    report = WORK / "speed-reports" / f"{name}.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([*backendlint[:-2], "-o", str(report), "--no-cache"], cwd=root, capture_output=True)
+    summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
+    if summary["files_checked"] < len(files) // 2:
+        raise SystemExit(f"{name}: backendlint checked only {summary['files_checked']} of {len(files)} files")
     figures["backendlint warm"] = measure([*backendlint, "--jobs", "2", "--cache-dir", str(cache)], root, runs)
     figures["backendlint --jobs 1"] = measure([*backendlint, "--jobs", "1", "--no-cache"], root, runs)
     five = [str(p.relative_to(root)) for p in files[:: max(1, len(files) // 5)][:5]]
-    precommit = [sys.executable, "-m", "backendlint", "check", *five, "--exit-zero", "--no-cache"]
-    figures["backendlint pre-commit (5 files)"] = measure(precommit, root, runs)
+    precommit = [sys.executable, "-m", "backendlint", "check", *five, *config, "--exit-zero"]
+    originals = {rel: (root / rel).read_bytes() for rel in five}
+    edits = iter(range(1, 1 + runs))
+
+    def edit() -> None:  # what a commit does: change the files (the cache holds the rest)
+        number = next(edits)
+        for rel, data in originals.items():
+            (root / rel).write_bytes(data + f"\n# edit {number}\n".encode())
+
+    try:
+        figures["backendlint pre-commit, 5 edited files"] = measure([*precommit, "--cache-dir", str(cache)], root, runs, edit)
+    finally:
+        for rel, data in originals.items():
+            (root / rel).write_bytes(data)
+    figures["backendlint 5 files, no cache at all"] = measure([*precommit, "--no-cache"], root, runs)
     figures["ruff (S, BLE, E722)"] = measure(
-        [str(bindir / "ruff"), "check", ".", "--no-cache", "--exit-zero", "--select", "S,BLE,E722", "-q"], root, runs
+        [str(bindir / "ruff"), "check", ".", "--isolated", "--no-cache", "--exit-zero", "--select", "S,BLE,E722", "-q"], root, runs
     )
     figures["bandit"] = measure([str(bindir / "bandit"), "-r", ".", "-q", "-f", "json", "-o", os.devnull], root, runs)
     subset = files[:: max(1, len(files) // fixit_files)][:fixit_files] if fixit_files < len(files) else files
@@ -127,6 +134,7 @@ def bench_corpus(name: str, runs: int, fixit_files: int, bindir: Path) -> None:
 
     cold = figures["backendlint cold --jobs 2"]
     print(f"\n## {root.name}: {len(files)} Python files, {total / 1e6:.1f} MB ({runs} runs, medians)\n")
+    print(f"backendlint checked {summary['files_checked']} files, {summary['findings']} findings {summary['by_rule']}\n")
     print(f"| {'command':<34} | {'wall s':>8} | {'cpu s':>8} | {'peak MiB':>8} | {'wall / cold':>11} |")
     print(f"|{'-' * 36}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 13}|")
     for label, fig in figures.items():
