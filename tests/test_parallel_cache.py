@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -236,4 +237,30 @@ def test_project_caches_of_old_code_are_pruned(tmp_path):
     for version in range(7):
         gather_project(settings, ["catalog"], cache_dir, f"{version:016d}")
     kept = sorted(p.name for p in (cache_dir / "project").glob("catalog-*.json"))
-    assert len(kept) == 4 and "catalog-0000000000000006.json" in kept
+    assert len(kept) == 4
+    gather_project(settings, ["catalog"], cache_dir, f"{6:016d}")  # the newest is among those kept
+    assert sorted(p.name for p in (cache_dir / "project").glob("catalog-*.json")) == kept
+
+
+def test_unchanged_files_are_not_even_read_by_the_project_pass(tmp_path, monkeypatch):
+    import backendlint.project.facts as facts_module
+    from backendlint.project import gather_project
+
+    root = _shop(tmp_path)
+    old = 1_600_000_000
+    for path in root.rglob("*.py"):
+        os.utime(path, (old, old))  # older than the racy window
+    cache_dir = tmp_path / "cache"
+    settings = settings_for(root, ["BL"])
+    first = gather_project(settings, ["catalog"], cache_dir, "k" * 16)
+    reads: list = []
+    original = facts_module.read_bytes
+    monkeypatch.setattr(facts_module, "read_bytes", lambda path: reads.append(path.name) or original(path))
+    second = gather_project(settings, ["catalog"], cache_dir, "k" * 16)
+    assert reads == [] and second == first
+    models = root / "shop" / "models.py"
+    models.write_text(MODELS.format(extra=", db_index=True"), encoding="utf-8")
+    os.utime(models, (old + 5, old + 5))
+    third = gather_project(settings, ["catalog"], cache_dir, "k" * 16)
+    assert reads == ["models.py"]
+    assert third.digest() != first.digest() and third.get("catalog") != first.get("catalog")

@@ -139,26 +139,15 @@ def check(
     def action() -> int:
         from backendlint import baseline as baselines
         from backendlint import gitdiff
-        from backendlint.config import load
         from backendlint.discovery import relative_to_root
         from backendlint.engine.runner import default_jobs
         from backendlint.reporters import reporters
 
         targets = list(paths) or [Path(".")]
         registry = _registry()
-        settings = load(
-            registry,
-            config_file=config_file,
-            start=targets[0],
-            overrides={
-                "select": _split(select),
-                "extend_select": _split(extend_select),
-                "ignore": _split(ignore),
-                "fail_on": fail_on,
-                "report_unused_ignores": report_unused_ignores,
-                "max_file_size": max_file_size,
-                "baseline": baseline_file,
-            },
+        settings = _selection_settings(
+            registry, targets, config_file, select, extend_select, ignore, report_unused_ignores, max_file_size,
+            fail_on=fail_on, baseline=baseline_file,
         )
         changed = gitdiff.changed_lines(settings.root, diff_ref) if diff_ref else None
         entries = baselines.read(settings.baseline) if settings.baseline and not no_baseline else None
@@ -185,6 +174,32 @@ def check(
         return EXIT_FINDINGS if failing else EXIT_CLEAN
 
     sys.exit(_guard(debug, action))
+
+
+def _selection_settings(
+    registry: Registry,
+    targets: Sequence[Path],
+    config_file: Optional[Path],
+    select: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    report_unused_ignores: bool,
+    max_file_size: Optional[str],
+    **more: Any,
+) -> Settings:
+    """The settings of ``check`` and ``baseline``: the configuration found from the first
+    target (or ``--config``) with the command line's selection on top."""
+    from backendlint.config import load
+
+    overrides = {
+        "select": _split(select),
+        "extend_select": _split(extend_select),
+        "ignore": _split(ignore),
+        "report_unused_ignores": report_unused_ignores,
+        "max_file_size": max_file_size,
+        **more,
+    }
+    return load(registry, config_file=config_file, start=targets[0], overrides=overrides)
 
 
 def lint_paths(
@@ -315,23 +330,13 @@ def baseline_command(
 
     def action() -> int:
         from backendlint import baseline as baselines
-        from backendlint.config import load
         from backendlint.discovery import relative_to_root
         from backendlint.engine.runner import default_jobs
 
         targets = list(paths) or [Path(".")]
         registry = _registry()
-        settings = load(
-            registry,
-            config_file=config_file,
-            start=targets[0],
-            overrides={
-                "select": _split(select),
-                "extend_select": _split(extend_select),
-                "ignore": _split(ignore),
-                "report_unused_ignores": report_unused_ignores,
-                "max_file_size": max_file_size,
-            },
+        settings = _selection_settings(
+            registry, targets, config_file, select, extend_select, ignore, report_unused_ignores, max_file_size
         )
         result = lint_paths(
             targets,

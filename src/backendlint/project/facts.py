@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
@@ -118,37 +119,44 @@ class _FileCache:
     def save(self) -> None:
         if self.path is None or self.fresh == self.entries:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    stream.write(json.dumps(self.fresh, separators=(",", ":")))  # the C encoder
-                os.replace(temporary, self.path)
-            finally:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
-            self._prune()
-        except OSError:
-            pass
+        if _write_json(self.path, self.fresh):
+            _prune(self.path)
 
-    def _prune(self, keep: int = 4) -> None:
-        """Drop this gatherer's caches made for other versions of the code (they are
-        never read again), keeping the most recent few."""
-        assert self.path is not None
-        kind = self.path.stem.rsplit("-", 1)[0]
-        others = []
-        for path in self.path.parent.glob(f"{kind}-*.json"):
+
+def _prune(current: Path, keep: int = 4) -> None:
+    """Drop the caches of this kind made for other versions of the code (they are never
+    read again), keeping the most recent few."""
+    kind = current.stem.rsplit("-", 1)[0]
+    others = []
+    for path in current.parent.glob(f"{kind}-*.json"):
+        try:
+            others.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    for _, path in sorted(others, reverse=True)[keep:]:
+        if path != current:
             try:
-                others.append((path.stat().st_mtime, path))
+                path.unlink()
             except OSError:
                 continue
-        for _, path in sorted(others, reverse=True)[keep:]:
-            if path != self.path:
-                try:
-                    path.unlink()
-                except OSError:
-                    continue
+
+
+def _write_json(path: Path, data: Any) -> bool:
+    """Write ``data`` to ``path`` atomically (a reader sees the old file or the new one,
+    never half of one); ``False`` when the cache cannot be written, which is harmless."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(json.dumps(data, separators=(",", ":")))  # the C encoder
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        return True
+    except OSError:
+        return False
 
 
 def _text(src: SourceFile, data: bytes) -> Optional[str]:
@@ -177,22 +185,37 @@ def gather_project(
         return EMPTY
     if files is None:
         files, _ = discover([settings.root], settings)
+    # facts depend on the gatherers' code, the SQL dialect and which files are too big to read
+    key = hashlib.sha256(f"{code_key}\0{settings.sql_dialect}\0{settings.max_file_size}".encode()).hexdigest()[:16]
     caches = {
-        g.name: _FileCache.load(cache_dir / "project" / f"{g.name}-{code_key[:16]}.json" if cache_dir else None)
+        g.name: _FileCache.load(cache_dir / "project" / f"{g.name}-{key}.json" if cache_dir else None)
         for g in chosen
     }
     per_file: Dict[str, Dict[str, Any]] = {g.name: {} for g in chosen}
     fingerprint = hashlib.sha256(code_key.encode())
     used = 0
+    names_key = ",".join(g.name for g in chosen)
+    index = _StatIndex.load(cache_dir / "project" / f"files-{key}.json" if cache_dir else None, names_key)
     for src in files:
+        stat = _stat(src.path)
+        known = index.lookup(src.relpath, stat)
+        if known is not None and _reuse(known, src.relpath, caches, per_file):
+            digest, wanted = known
+            if digest and wanted:
+                fingerprint.update(f"{src.relpath}\0{digest}\0".encode())
+                used += 1
+            index.keep(src.relpath, stat, digest, wanted)
+            continue
         try:
             data = read_bytes(src.path)
         except SourceError:
             continue
         if b"\x00" in data[:8192] or len(data) > settings.max_file_size > 0:
+            index.keep(src.relpath, stat, "", [])
             continue
         text: Optional[str] = None
         digest = ""
+        wanted_by: List[str] = []
         for gatherer in chosen:
             if text is None:
                 text = _text(src, data)
@@ -200,6 +223,7 @@ def gather_project(
                     break
             if not gatherer.wants(src.relpath, src.kind, text):
                 continue
+            wanted_by.append(gatherer.name)
             if not digest:
                 digest = hashlib.sha256(data).hexdigest()
                 fingerprint.update(f"{src.relpath}\0{digest}\0".encode())
@@ -215,8 +239,10 @@ def gather_project(
                 cache.put(src.relpath, digest, facts)
             if facts is not None:
                 per_file[gatherer.name][src.relpath] = facts
+        index.keep(src.relpath, stat, digest, wanted_by)
     for cache in caches.values():
         cache.save()
+    index.save()
     combined: List[Tuple[str, Any]] = []
     for gatherer in chosen:
         try:
@@ -226,3 +252,83 @@ def gather_project(
         combined.append((gatherer.name, value))
         fingerprint.update(gatherer.name.encode())
     return ProjectFacts(tuple(combined), fingerprint.hexdigest()[:32], used)
+
+
+# -- the stat index: files unchanged since the last run are not even read ------------
+
+_RACY_NS = 2_000_000_000  # a file changed this recently may change again within the same mtime
+
+
+def _stat(path: Path) -> Optional[Tuple[int, int, int]]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+@dataclass
+class _StatIndex:
+    """relpath -> (mtime, size, inode, content hash, gatherers that want the file), as
+    of the last run: a file whose stat is unchanged is taken from the per-file caches
+    without being read (git's index does the same). Entries younger than a couple of
+    seconds at save time are left out, so that an edit within one mtime tick is seen."""
+
+    path: Optional[Path]
+    names: str
+    entries: Dict[str, Any] = field(default_factory=dict)
+    fresh: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Optional[Path], names: str) -> _StatIndex:
+        index = cls(path, names)
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and data.get("gatherers") == names and isinstance(data.get("files"), dict):
+                    index.entries = data["files"]
+            except (OSError, ValueError):
+                pass
+        return index
+
+    def lookup(self, relpath: str, stat: Optional[Tuple[int, int, int]]) -> Optional[Tuple[str, List[str]]]:
+        entry = self.entries.get(relpath)
+        if stat is None or not isinstance(entry, list) or len(entry) != 5 or entry[:3] != list(stat):
+            return None
+        digest, wanted = entry[3], entry[4]
+        if not isinstance(digest, str) or not isinstance(wanted, list):
+            return None
+        return digest, wanted
+
+    def keep(self, relpath: str, stat: Optional[Tuple[int, int, int]], digest: str, wanted: List[str]) -> None:
+        if stat is not None and self.path is not None:
+            self.fresh[relpath] = [*stat, digest, wanted]
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        limit = time.time_ns() - _RACY_NS
+        fresh = {k: v for k, v in self.fresh.items() if v[0] < limit}
+        if fresh == self.entries:
+            return
+        if _write_json(self.path, {"gatherers": self.names, "files": fresh}):
+            _prune(self.path)
+
+
+def _reuse(known: Tuple[str, List[str]], relpath: str, caches: Dict[str, _FileCache], per_file: Dict[str, Dict[str, Any]]) -> bool:
+    """Take an unchanged file's facts from the per-file caches; ``False`` when one is
+    missing there (the file is then read as usual)."""
+    digest, wanted = known
+    found = []
+    for name in wanted:
+        cache = caches.get(name)
+        if cache is None:
+            return False
+        hit, facts = cache.get(relpath, digest)
+        if not hit:
+            return False
+        found.append((name, facts))
+    for name, facts in found:
+        if facts is not None:
+            per_file[name][relpath] = facts
+    return True
