@@ -135,11 +135,11 @@ def bench_corpus(name: str, runs: int, fixit_files: int, bindir: Path) -> None:
     cold = figures["backendlint cold --jobs 2"]
     print(f"\n## {root.name}: {len(files)} Python files, {total / 1e6:.1f} MB ({runs} runs, medians)\n")
     print(f"backendlint checked {summary['files_checked']} files, {summary['findings']} findings {summary['by_rule']}\n")
-    print(f"| {'command':<34} | {'wall s':>8} | {'cpu s':>8} | {'peak MiB':>8} | {'wall / cold':>11} |")
-    print(f"|{'-' * 36}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 13}|")
+    print(f"| {'command':<40} | {'wall s':>8} | {'cpu s':>8} | {'peak MiB':>8} | {'wall / cold':>11} |")
+    print(f"|{'-' * 42}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 13}|")
     for label, fig in figures.items():
         ratio = fig.wall / cold.wall if cold.wall else float("nan")
-        print(f"| {label:<34} | {fig.wall:>8.2f} | {fig.cpu:>8.2f} | {fig.peak_mib:>8.0f} | {ratio:>11.2f} |")
+        print(f"| {label:<40} | {fig.wall:>8.2f} | {fig.cpu:>8.2f} | {fig.peak_mib:>8.0f} | {ratio:>11.2f} |")
     for label, note in notes.items():
         print(f"\n{label}: {note}")
     bandit = figures["bandit"]
