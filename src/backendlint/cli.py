@@ -278,22 +278,14 @@ def _write(text: str, output: Optional[Path], color: bool = False) -> None:
     if output is None:
         click.echo(text, nl=False, color=color)
         return
-    import tempfile
+    from backendlint.atomic import write_atomically
 
     try:
         if output.exists() and not output.is_file():
             with open(output, "w", encoding="utf-8") as stream:
                 stream.write(text)
             return
-        output.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            os.replace(temporary, output)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        write_atomically(output, text)
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import time
 from dataclasses import asdict
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Sequence, Type
 
 from backendlint import __version__
+from backendlint.atomic import write_atomically
 from backendlint.types import Confidence, FileResult, Finding, Severity, Span
 
 FORMAT = 3
@@ -158,22 +158,12 @@ class Cache:
 
     def save(self) -> bool:
         """Write the entries used or made by this run; ``False`` when the directory is unwritable."""
-        import tempfile
-
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# created by backendlint\n*\n", encoding="utf-8")
-            payload = json.dumps({"format": FORMAT, "files": self._fresh}, separators=(",", ":"))
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    stream.write(payload)
-                os.replace(temporary, self.path)
-            finally:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
+            write_atomically(self.path, json.dumps({"format": FORMAT, "files": self._fresh}, separators=(",", ":")))
             self._prune()
             return True
         except OSError:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
+from backendlint.atomic import write_atomically
 from backendlint.config import Settings
 from backendlint.discovery import SourceFile, discover
 from backendlint.engine.source import SourceError, decode_python, decode_sql, read_bytes
@@ -145,15 +145,7 @@ def _write_json(path: Path, data: Any) -> bool:
     """Write ``data`` to ``path`` atomically (a reader sees the old file or the new one,
     never half of one); ``False`` when the cache cannot be written, which is harmless."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(json.dumps(data, separators=(",", ":")))  # the C encoder
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        write_atomically(path, json.dumps(data, separators=(",", ":")))  # the C encoder
         return True
     except OSError:
         return False
